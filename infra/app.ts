@@ -1,0 +1,4 @@
+import { createFramebridgeApp } from './framebridgeApp';
+
+const { app } = createFramebridgeApp();
+app.synth();

@@ -1,0 +1,116 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IConstruct } from 'constructs';
+import { BY_OWNER_INDEX } from './jobsTable';
+
+/*
+ * Environment variables that name an AWS resource are only ever added here,
+ * together with the IAM grant that makes them usable.
+ */
+
+export type JobsTableAccess = 'read' | 'readWrite';
+
+/** Item reads, and queries of the table and the byOwner index. No Scan: every read is by key. */
+const JOBS_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+/** Item writes; TransactWriteItems needs no action of its own, only these. */
+const JOBS_TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/**
+ * Sets `JOBS_TABLE_NAME` and allows item reads (and, for `readWrite`, item
+ * writes) on the jobs table and its `byOwner` index: no Scan, no stream or
+ * table-level actions.
+ */
+export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTableAccess): void {
+  fn.addEnvironment('JOBS_TABLE_NAME', table.tableName);
+  const actions =
+    access === 'readWrite' ? [...JOBS_TABLE_READ_ACTIONS, ...JOBS_TABLE_WRITE_ACTIONS] : JOBS_TABLE_READ_ACTIONS;
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions, resources: [table.tableArn, `${table.tableArn}/index/${BY_OWNER_INDEX}`] }),
+  );
+}
+
+export type BucketObjectAction =
+  | 's3:GetObject'
+  | 's3:PutObject'
+  | 's3:AbortMultipartUpload'
+  | 's3:DeleteObject';
+
+export interface BucketObjectsGrant {
+  /** Object-level actions, named one by one (no `s3:*`, no `s3:Get*`). */
+  readonly actions: readonly BucketObjectAction[];
+  /** Object key pattern, for example `jobs/*`; `*` means every object. */
+  readonly keyPattern: string;
+  /** Why the function needs these actions on a key wildcard; recorded with the cdk-nag acknowledgement. */
+  readonly reason: string;
+}
+
+/** Sets `BUCKET_NAME` and allows exactly the listed object actions on the key pattern. */
+export function bindBucketObjects(fn: LambdaFunction, bucket: IBucket, grant: BucketObjectsGrant): void {
+  if (grant.actions.length === 0) {
+    throw new Error(`bindBucketObjects(${fn.node.id}): name at least one object action.`);
+  }
+  if (grant.keyPattern === '' || grant.keyPattern.startsWith('/')) {
+    throw new Error(
+      `bindBucketObjects(${fn.node.id}): keyPattern must be a key prefix pattern without a leading slash, such as 'jobs/*', got '${grant.keyPattern}'.`,
+    );
+  }
+  fn.addEnvironment('BUCKET_NAME', bucket.bucketName);
+  const objects = bucket.arnForObjects(grant.keyPattern);
+  fn.addToRolePolicy(new PolicyStatement({ actions: [...grant.actions], resources: [objects] }));
+  acknowledgeWildcard(fn, objects, grant.reason);
+}
+
+/** Sets `SEGMIND_API_KEY_SECRET_ARN` and grants reading that one secret. */
+export function bindSegmindApiKey(fn: LambdaFunction, secret: ISecret): void {
+  fn.addEnvironment('SEGMIND_API_KEY_SECRET_ARN', secret.secretArn);
+  secret.grantRead(fn);
+}
+
+/** Sets `STATE_MACHINE_ARN` and allows `states:StartExecution` on that state machine only. */
+export function bindStateMachineStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
+  fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  stateMachine.grantStartExecution(fn);
+}
+
+/**
+ * Acknowledges the cdk-nag IAM5 finding for exactly one wildcard resource on the
+ * function's role, so any other wildcard still fails synth.
+ */
+export function acknowledgeWildcard(fn: LambdaFunction, resourceArn: string, reason: string): void {
+  if (!fn.role) return;
+  Validations.of(fn.role).acknowledge({ id: wildcardFindingId(fn.role, resourceArn), reason });
+}
+
+/** The id cdk-nag gives an IAM5 finding: `AwsSolutions-IAM5[Resource::<Logical.Arn>/suffix]`. */
+export function wildcardFindingId(scope: IConstruct, resourceArn: string): string {
+  return `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(scope).resolve(resourceArn))}]`;
+}
+
+/** Flattens a resolved CloudFormation value the way cdk-nag names findings. */
+function flattenReference(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof node === 'object' && node !== null) {
+    const record = node as Record<string, unknown>;
+    const join = record['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [delimiter, parts] = join as [string, unknown[]];
+      return parts.map(flattenReference).join(delimiter);
+    }
+    if ('Fn::Sub' in record) return flattenReference(record['Fn::Sub']);
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${flattenReference(getAtt[0])}.${flattenReference(getAtt[1])}>`;
+    if ('Ref' in record) return `<${flattenReference(record.Ref)}>`;
+  }
+  return JSON.stringify(node);
+}

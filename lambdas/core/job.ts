@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { transitionRequestSchema } from './schemas';
+
+/** Segmind-compatible statuses: what clients see. */
+export const jobStatuses = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+/**
+ * Where the job is inside framebridge — finer than `status`, shown to clients as
+ * progress. `copying` is still PROCESSING to a client: the video is not theirs yet.
+ */
+export const jobPhases = ['queued', 'submitting', 'submitted', 'generating', 'copying', 'completed', 'failed'] as const;
+export type JobPhase = (typeof jobPhases)[number];
+
+export const statusOfPhase: Record<JobPhase, JobStatus> = {
+  queued: 'QUEUED',
+  submitting: 'QUEUED',
+  submitted: 'QUEUED',
+  generating: 'PROCESSING',
+  copying: 'PROCESSING',
+  completed: 'COMPLETED',
+  failed: 'FAILED',
+};
+
+export const jobOutputSchema = z.object({
+  s3Bucket: z.string(),
+  videoKey: z.string(),
+  resultKey: z.string(),
+  bytes: z.number().int().nonnegative(),
+  contentType: z.string(),
+});
+
+export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+/** The job record in the Jobs table. Every workflow step validates what it reads. */
+export const jobSchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  status: z.enum(jobStatuses),
+  phase: z.enum(jobPhases),
+  // The stored request is the parsed one; parsing it again is idempotent.
+  request: transitionRequestSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  expiresAt: z.number().int(),
+  submitClaimedAt: z.string().optional(),
+  upstreamRequestId: z.string().optional(),
+  upstreamStatus: z.string().optional(),
+  submittedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  output: jobOutputSchema.optional(),
+  error: jobErrorSchema.optional(),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+export type JobOutput = z.infer<typeof jobOutputSchema>;
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+export const isTerminal = (status: JobStatus): boolean => status === 'COMPLETED' || status === 'FAILED';
+
+export const videoKeyFor = (jobId: string): string => `jobs/${jobId}/video.mp4`;
+export const resultKeyFor = (jobId: string): string => `jobs/${jobId}/result.json`;

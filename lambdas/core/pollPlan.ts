@@ -1,0 +1,55 @@
+import type { Quality } from './schemas';
+
+/**
+ * The poll plan. Segmind takes ~77 s for 5 s at 540p, so polling every 2 s from
+ * the start would bill ~40 state transitions per job for nothing. Instead the
+ * workflow waits about the expected latency first, then polls at a short interval,
+ * and slows down once the job is far past its expected time.
+ */
+
+export interface PollSettings {
+  /** Overrides the first wait (seconds). */
+  firstWaitSeconds?: number;
+  /** Overrides the interval between later polls (seconds). */
+  intervalSeconds?: number;
+  /** Stop polling this long after submit: below the upstream's 1-hour record expiry. */
+  deadlineSeconds: number;
+}
+
+export const defaultPollSettings: PollSettings = { deadlineSeconds: 50 * 60 };
+
+const BASE_LATENCY_SECONDS = 77;
+const qualityFactor: Record<Quality, number> = { '360p': 0.8, '540p': 1, '720p': 1.3, '1080p': 1.8 };
+const DEFAULT_INTERVAL_SECONDS = 5;
+const SLOW_INTERVAL_SECONDS = 15;
+
+export function expectedLatencySeconds(request: { duration: 5 | 8; quality: Quality }): number {
+  const durationFactor = request.duration === 8 ? 1.5 : 1;
+  return Math.round(BASE_LATENCY_SECONDS * qualityFactor[request.quality] * durationFactor);
+}
+
+/** Seconds to wait between submit and the first status check. */
+export function firstWaitSeconds(request: { duration: 5 | 8; quality: Quality }, settings: PollSettings): number {
+  const wait = settings.firstWaitSeconds ?? Math.round(expectedLatencySeconds(request) * 0.9);
+  return Math.max(1, Math.min(wait, settings.deadlineSeconds));
+}
+
+export type NextPoll = { waitSeconds: number } | { deadlinePassed: true };
+
+/**
+ * Seconds until the next status check, given how long ago the job was submitted.
+ * Polls at the short interval until twice the expected latency, then slows down;
+ * never waits past the deadline, and says so once it has passed.
+ */
+export function nextPoll(
+  request: { duration: 5 | 8; quality: Quality },
+  elapsedSeconds: number,
+  settings: PollSettings,
+): NextPoll {
+  const remaining = settings.deadlineSeconds - elapsedSeconds;
+  if (remaining <= 0) return { deadlinePassed: true };
+  const interval = settings.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
+  const late = elapsedSeconds > 2 * expectedLatencySeconds(request);
+  const wait = late ? Math.max(interval, SLOW_INTERVAL_SECONDS) : interval;
+  return { waitSeconds: Math.max(1, Math.min(wait, Math.ceil(remaining))) };
+}

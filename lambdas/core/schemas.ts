@@ -1,0 +1,146 @@
+import * as z from 'zod';
+import { ValidationError } from './errors';
+
+/** Output height per quality; width follows 16:9. */
+export const qualityHeights = { '360p': 360, '540p': 540, '720p': 720, '1080p': 1080 } as const;
+export type Quality = keyof typeof qualityHeights;
+export const qualities = Object.keys(qualityHeights) as [Quality, ...Quality[]];
+
+/** Pixverse's lip-sync voices (speaker id → name), from its TTS speaker list. */
+export const lipSyncVoices = {
+  '1': 'Emily',
+  '2': 'James',
+  '3': 'Isabella',
+  '4': 'Liam',
+  '5': 'Chloe',
+  '6': 'Adrian',
+  '7': 'Harper',
+  '8': 'Ava',
+  '9': 'Sophia',
+  '10': 'Julia',
+  '11': 'Mason',
+  '12': 'Jack',
+  '13': 'Oliver',
+  '14': 'Ethan',
+} as const;
+
+const speakerIdByName = new Map(
+  Object.entries(lipSyncVoices).map(([id, name]) => [name.toLowerCase(), id]),
+);
+
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+  const match = S3_URI.exec(uri);
+  return match?.[1] && match[2] ? { bucket: match[1], key: match[2] } : undefined;
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname.length > 0 && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+const frameUrl = z
+  .string({ error: 'must be a string' })
+  .max(2048, { error: 'must be at most 2048 characters' })
+  .refine((value) => isHttpsUrl(value) || parseS3Uri(value) !== undefined, {
+    error: 'must be an https:// URL or an s3://bucket/key URI',
+  });
+
+/**
+ * The public request body (Segmind's field names). Strict: unknown fields are
+ * rejected by name. Defaults are applied here so the stored job is explicit.
+ */
+export const transitionRequestSchema = z
+  .strictObject(
+    {
+      prompt: z
+        .string({ error: 'is required and must be a string' })
+        .min(1, { error: 'must not be empty' })
+        .max(2048, { error: 'must be at most 2048 characters' }),
+      first_frame_url: frameUrl,
+      last_frame_url: frameUrl,
+      duration: z
+        .union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' })
+        .default(5),
+      quality: z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }).default('540p'),
+      motion_mode: z.literal('normal', { error: 'must be "normal"' }).default('normal'),
+      seed: z
+        .number({ error: 'must be an integer' })
+        .int({ error: 'must be an integer' })
+        .min(1, { error: 'must be between 1 and 999999' })
+        .max(999999, { error: 'must be between 1 and 999999' })
+        .default(12345),
+      sound_effect_switch: z.boolean({ error: 'must be true or false' }).default(true),
+      sound_effect_content: z
+        .string({ error: 'must be a string' })
+        .max(2048, { error: 'must be at most 2048 characters' })
+        .optional(),
+      lip_sync_switch: z.boolean({ error: 'must be true or false' }).default(false),
+      lip_sync_tts_content: z
+        .string({ error: 'must be a string' })
+        .max(2048, { error: 'must be at most 2048 characters' })
+        .optional(),
+      lip_sync_tts_speaker_id: z
+        .string({ error: 'must be a string' })
+        .transform((value, ctx) => {
+          const trimmed = value.trim();
+          if (trimmed.toLowerCase() === 'auto') return 'auto';
+          if (trimmed in lipSyncVoices) return trimmed;
+          const byName = speakerIdByName.get(trimmed.toLowerCase());
+          if (byName) return byName;
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be "auto", "1"–"14" or a voice name (Emily … Ethan)',
+          });
+          return z.NEVER;
+        })
+        .optional(),
+      callback_url: z
+        .string({ error: 'must be a string' })
+        .max(2048, { error: 'must be at most 2048 characters' })
+        .refine(isHttpsUrl, { error: 'must be an https:// URL' })
+        .optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a JSON object') },
+  )
+  .superRefine((request, ctx) => {
+    if (request.duration === 8 && request.quality === '1080p') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: 'must be 5 when quality is 1080p (8 s is not available at 1080p)',
+      });
+    }
+  });
+
+export type TransitionRequestInput = z.input<typeof transitionRequestSchema>;
+export type TransitionRequest = z.output<typeof transitionRequestSchema>;
+
+/** One readable message per issue: "field: rule". Unknown fields are named. */
+export function describeIssues(error: z.ZodError): { field: string; rule: string }[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: key, rule: 'is not a known field' }));
+    }
+    const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
+    return [{ field, rule: issue.message }];
+  });
+}
+
+/** Parses with `schema` or throws a ValidationError naming every field and rule. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = describeIssues(result.error);
+  const summary = issues.map((issue) => `${issue.field} ${issue.rule}`).join('; ');
+  throw new ValidationError(`Invalid ${what}: ${summary}`, issues);
+}
+
+export function parseTransitionRequest(body: unknown): TransitionRequest {
+  return parseOrThrow(transitionRequestSchema, body, 'request');
+}

@@ -1,0 +1,94 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ValidationError } from '../core/errors';
+import { logger } from './logger';
+
+/** An error whose status and message are meant for the client. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** `{error:{code,message,details?}}`; 5xx answers never carry internal details. */
+function errorResponse(error: unknown): APIGatewayProxyResult {
+  if (error instanceof HttpError) {
+    return json(error.statusCode, { error: { code: error.code, message: error.message, details: error.details } });
+  }
+  if (error instanceof ValidationError) {
+    return json(400, { error: { code: error.code, message: error.message, details: error.issues } });
+  }
+  logger.error('request failed', { error });
+  return json(500, { error: { code: 'internal_error', message: 'Internal server error' } });
+}
+
+/** The owner of a request: the API key's id, which API Gateway sets once it has checked the key. */
+export function ownerOf(event: APIGatewayProxyEvent): string {
+  const owner = event.requestContext.identity?.apiKeyId;
+  if (!owner) throw new HttpError(401, 'unauthorized', 'An x-api-key header with a valid key is required');
+  return owner;
+}
+
+/**
+ * Absolute base URL of this API as the client called it, including the stage
+ * prefix when the default execute-api domain is used (`/prod`).
+ */
+export function publicBaseUrl(event: APIGatewayProxyEvent): string {
+  const header = (name: string) =>
+    Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
+  const proto = header('x-forwarded-proto') ?? 'https';
+  const host = header('host') ?? event.requestContext.domainName ?? 'localhost';
+  const fullPath = event.requestContext.path ?? event.path;
+  const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+  return `${proto}://${host}${prefix}`;
+}
+
+/** Middleware first, handler last; every failure becomes a JSON error answer. */
+export function httpHandler(route: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger))
+    .use({
+      onError: (request) => {
+        request.response = errorResponse(request.error);
+      },
+    })
+    .handler(route);
+}
+
+/** Parses a JSON body, answering 415/400 with a clear message when it is not one. */
+export function jsonBody(event: APIGatewayProxyEvent): unknown {
+  const contentType = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === 'content-type')?.[1];
+  if (!contentType?.toLowerCase().startsWith('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json)');
+  }
+  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!raw) throw new HttpError(400, 'invalid_json', 'The body is empty; send a JSON object');
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function pathId(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id;
+  if (!id || !/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
+    throw new HttpError(400, 'invalid_request', 'id: must be a request id (letters, digits, - and _)');
+  }
+  return id;
+}

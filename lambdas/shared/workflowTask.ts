@@ -1,0 +1,24 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type * as z from 'zod';
+import { parseOrThrow } from '../core/schemas';
+import { logger } from './logger';
+
+/**
+ * Wraps a workflow step as a Lambda handler: structured logging with the Lambda
+ * context, the state's input validated against its schema, errors left to
+ * propagate by name so the state machine can retry and catch on them.
+ */
+export function workflowTask<S extends z.ZodType, R>(inputSchema: S, step: (input: z.output<S>) => Promise<R>) {
+  return middy<unknown, R>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event) => {
+      const input = parseOrThrow(inputSchema, event, 'state input');
+      try {
+        return await step(input);
+      } catch (error) {
+        logger.warn('step failed', { error });
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,205 @@
+import { Readable } from 'node:stream';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { errorMessage, VideoDownloadError, VideoRejectedError } from '../../core/errors';
+import { type JobOutput, resultKeyFor, videoKeyFor } from '../../core/job';
+import { looksLikeMp4, MP4_SNIFF_BYTES } from '../../core/mp4';
+import { isAllowedVideoUrl } from '../../core/outputHosts';
+import type { CheckedState } from '../../core/workflowState';
+import { type JobStore, recordCompleted } from '../../shared/jobStore';
+
+export interface CopyVideoDeps {
+  store: JobStore;
+  s3: S3Client;
+  bucket: string;
+  allowedHosts: readonly string[];
+  segmindBaseUrl: string;
+  maxBytes: number;
+  fetchImpl?: typeof fetch;
+  /** Time allowed for the response headers. */
+  headersTimeoutMs?: number;
+  /** Time allowed between two chunks of the body: a stalled server fails, a slow one does not. */
+  idleTimeoutMs?: number;
+  /** Multipart part size; memory use is about partSize × 2, whatever the video's size. */
+  partSizeBytes?: number;
+}
+
+export interface CopiedVideo {
+  jobId: string;
+  status: 'COMPLETED';
+  s3Uri: string;
+  bytes: number;
+}
+
+const MIB = 1024 * 1024;
+
+/** Fetches the video without following redirects, classifying every refusal. */
+async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController): Promise<Response> {
+  const timer = setTimeout(() => abort.abort(), deps.headersTimeoutMs ?? 30_000);
+  let response: Response;
+  try {
+    response = await (deps.fetchImpl ?? fetch)(url, { redirect: 'manual', signal: abort.signal });
+  } catch (error) {
+    throw new VideoDownloadError(`Could not fetch the video from ${url.host}: ${errorMessage(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+  const refuse = (message: string, retryable = false): never => {
+    abort.abort();
+    throw retryable ? new VideoDownloadError(message) : new VideoRejectedError(message);
+  };
+  if (response.status >= 300 && response.status < 400) {
+    refuse(`The video URL answered a redirect (HTTP ${response.status}); redirects are not followed`);
+  }
+  if (response.status === 429 || response.status >= 500) {
+    refuse(`The video host answered HTTP ${response.status}`, true);
+  }
+  if (response.status !== 200) refuse(`The video host answered HTTP ${response.status}`);
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > deps.maxBytes) refuse(`The video is ${declared} bytes, above the ${deps.maxBytes}-byte limit`);
+  if (declared === 0 || !response.body) refuse('The video host answered an empty body');
+  return response;
+}
+
+/**
+ * The body as chunks, checked as they pass: an MP4 signature at the start, the
+ * size cap, the declared length at the end, and a stall timeout between chunks.
+ * Throwing here makes the upload fail before anything is completed in S3.
+ */
+async function* checkedVideoChunks(
+  response: Response,
+  deps: CopyVideoDeps,
+  abort: AbortController,
+  counted: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const iterator = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)[
+    Symbol.asyncIterator
+  ]();
+  const idleMs = deps.idleTimeoutMs ?? 30_000;
+  const nextChunk = async (): Promise<IteratorResult<Uint8Array>> => {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new VideoDownloadError(`The video download stalled: no data for ${idleMs} ms`));
+      }, idleMs);
+    });
+    try {
+      return await Promise.race([iterator.next(), stalled]);
+    } catch (error) {
+      if (error instanceof VideoDownloadError) throw error;
+      throw new VideoDownloadError(`The video download broke off: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  let head = Buffer.alloc(0);
+  let verified = false;
+  for (let chunk = await nextChunk(); !chunk.done; chunk = await nextChunk()) {
+    const bytes = Buffer.from(chunk.value);
+    counted.bytes += bytes.length;
+    if (counted.bytes > deps.maxBytes) {
+      abort.abort();
+      throw new VideoRejectedError(`The video exceeds the ${deps.maxBytes}-byte limit`);
+    }
+    if (verified) {
+      yield bytes;
+      continue;
+    }
+    head = Buffer.concat([head, bytes]);
+    if (head.length < MP4_SNIFF_BYTES) continue;
+    if (!looksLikeMp4(head)) {
+      abort.abort();
+      throw new VideoRejectedError('The upstream output is not an MP4 video (no ftyp box at the start)');
+    }
+    verified = true;
+    yield head;
+  }
+  if (counted.bytes === 0) throw new VideoRejectedError('The video host answered an empty body');
+  if (!verified) throw new VideoRejectedError(`The upstream output is not an MP4 video (${counted.bytes} bytes)`);
+  if (Number.isFinite(declared) && counted.bytes !== declared) {
+    throw new VideoDownloadError(`The video download was cut off at ${counted.bytes} of ${declared} bytes`);
+  }
+}
+
+/**
+ * Streams the finished video into the bucket with a multipart upload (constant
+ * memory), then writes result.json and completes the job. Nothing partial is
+ * left behind: an upload that fails is aborted, and a video whose result could
+ * not be written is deleted.
+ */
+export async function copyVideo(
+  state: CheckedState & { videoUrl: string },
+  deps: CopyVideoDeps,
+  metrics?: Record<string, unknown>,
+): Promise<CopiedVideo> {
+  let url: URL;
+  try {
+    url = new URL(state.videoUrl);
+  } catch {
+    throw new VideoRejectedError('The upstream video URL is not a valid URL');
+  }
+  if (!isAllowedVideoUrl(url, deps.allowedHosts, deps.segmindBaseUrl)) {
+    throw new VideoRejectedError(`The video host ${url.host} is not an allowed output host`);
+  }
+
+  const abort = new AbortController();
+  const response = await openVideo(url, deps, abort);
+  const counted = { bytes: 0 };
+  const videoKey = videoKeyFor(state.jobId);
+  const upload = new Upload({
+    client: deps.s3,
+    params: {
+      Bucket: deps.bucket,
+      Key: videoKey,
+      Body: Readable.from(checkedVideoChunks(response, deps, abort, counted)),
+      ContentType: 'video/mp4',
+    },
+    partSize: deps.partSizeBytes ?? 8 * MIB,
+    queueSize: 2,
+    leavePartsOnError: false,
+  });
+  try {
+    await upload.done();
+  } catch (error) {
+    abort.abort();
+    if (error instanceof VideoRejectedError || error instanceof VideoDownloadError) throw error;
+    throw new VideoDownloadError(`Storing the video failed: ${errorMessage(error)}`, { cause: error });
+  }
+
+  const output: JobOutput = {
+    s3Bucket: deps.bucket,
+    videoKey,
+    resultKey: resultKeyFor(state.jobId),
+    bytes: counted.bytes,
+    contentType: 'video/mp4',
+  };
+  try {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.bucket,
+        Key: output.resultKey,
+        ContentType: 'application/json',
+        Body: JSON.stringify(
+          {
+            request_id: state.jobId,
+            status: 'COMPLETED',
+            output: { s3_uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes, content_type: 'video/mp4' },
+            upstream_request_id: state.upstreamRequestId,
+            metrics: metrics ?? {},
+            completed_at: new Date().toISOString(),
+          },
+          null,
+          2,
+        ),
+      }),
+    );
+  } catch (error) {
+    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: videoKey })).catch(() => undefined);
+    throw error;
+  }
+  await recordCompleted(deps.store, state.jobId, output, metrics);
+  return { jobId: state.jobId, status: 'COMPLETED', s3Uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes };
+}

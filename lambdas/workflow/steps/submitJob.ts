@@ -1,0 +1,84 @@
+import { SubmitOutcomeUnknownError, UpstreamThrottledError, UpstreamUnavailableError } from '../../core/errors';
+import { isTerminal } from '../../core/job';
+import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
+import { parseS3Uri, type TransitionRequest } from '../../core/schemas';
+import type { PollingState } from '../../core/workflowState';
+import type { SegmindClient } from '../../providers/segmind';
+import { claimSubmit, getJob, type JobStore, recordSubmitted, releaseSubmitClaim } from '../../shared/jobStore';
+
+export interface SubmitDeps {
+  store: JobStore;
+  segmind: Pick<SegmindClient, 'submit'>;
+  /** Presigns an s3:// frame so the upstream can fetch it. */
+  presignFrame: (bucket: string, key: string) => Promise<string>;
+  pollSettings: PollSettings;
+  /** Waits out a short 429 inside the step instead of a whole retry cycle. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const MAX_IN_STEP_THROTTLE_WAIT_MS = 15_000;
+
+/** Segmind's body: our request minus our extensions, frames made fetchable. */
+async function upstreamBody(request: TransitionRequest, deps: SubmitDeps): Promise<Record<string, unknown>> {
+  const frame = async (url: string) => {
+    const s3 = parseS3Uri(url);
+    return s3 ? deps.presignFrame(s3.bucket, s3.key) : url;
+  };
+  const { callback_url: _ours, ...segmindFields } = request;
+  return {
+    ...segmindFields,
+    first_frame_url: await frame(request.first_frame_url),
+    last_frame_url: await frame(request.last_frame_url),
+  };
+}
+
+/**
+ * Sends the one paid submit. The claim in the Jobs table makes it at-most-once
+ * across retries: a retried step that finds the claim but no upstream id cannot
+ * know whether Segmind accepted, so it fails `submit_outcome_unknown` rather than
+ * pay twice. The claim is given back only for failures known to be pre-acceptance.
+ */
+export async function submitJob(jobId: string, deps: SubmitDeps): Promise<PollingState> {
+  const job = await getJob(deps.store, jobId);
+  if (!job) throw new Error(`Job ${jobId} not found`);
+  if (isTerminal(job.status)) throw new Error(`Job ${jobId} is already ${job.status}`);
+  const pollFrom = (upstreamRequestId: string, submittedAt: string): PollingState => ({
+    jobId,
+    upstreamRequestId,
+    submittedAt,
+    pollCount: 0,
+    waitSeconds: firstWaitSeconds(job.request, deps.pollSettings),
+  });
+
+  if (!(await claimSubmit(deps.store, jobId))) {
+    const current = await getJob(deps.store, jobId);
+    if (current?.upstreamRequestId && current.submittedAt) {
+      return pollFrom(current.upstreamRequestId, current.submittedAt);
+    }
+    throw new SubmitOutcomeUnknownError(
+      'An earlier submit attempt for this job ended without an answer; Segmind may have accepted it, so it is not sent again',
+    );
+  }
+
+  const body = await upstreamBody(job.request, deps);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  let submitted: { requestId: string };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      submitted = await deps.segmind.submit(body);
+      break;
+    } catch (error) {
+      const waitMs = error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
+      if (attempt === 1 && waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS) {
+        await sleep(waitMs + 250);
+        continue;
+      }
+      if (error instanceof UpstreamThrottledError || error instanceof UpstreamUnavailableError) {
+        await releaseSubmitClaim(deps.store, jobId);
+      }
+      throw error;
+    }
+  }
+  await recordSubmitted(deps.store, jobId, submitted.requestId);
+  return pollFrom(submitted.requestId, new Date().toISOString());
+}

@@ -1,0 +1,27 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { bucketEnv, jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
+import { ValidationError } from '../core/errors';
+import { executionInputSchema } from '../core/workflowState';
+import { dynamo, s3 } from '../shared/clients';
+import { segmindClientFrom } from '../shared/segmindFromEnv';
+import { workflowTask } from '../shared/workflowTask';
+import { pollSettingsFrom } from './steps/pollSettings';
+import { submitJob } from './steps/submitJob';
+
+const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend(pollEnv.shape).and(segmindEnv));
+const FRAME_URL_TTL_SECONDS = 3600;
+
+const deps = {
+  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
+  segmind: segmindClientFrom(env),
+  pollSettings: pollSettingsFrom(env),
+  presignFrame: (bucket: string, key: string) => {
+    if (bucket !== env.BUCKET_NAME) {
+      return Promise.reject(new ValidationError(`Frames must be in s3://${env.BUCKET_NAME}/`));
+    }
+    return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: FRAME_URL_TTL_SECONDS });
+  },
+};
+
+export const handler = workflowTask(executionInputSchema, (input) => submitJob(input.jobId, deps));

@@ -1,0 +1,78 @@
+/**
+ * The REST API's routes, read from the synthesized template (API Gateway
+ * resources and methods), so the local server serves exactly what CDK deploys.
+ */
+
+export interface ApiRoute {
+  method: string;
+  /** e.g. `/v2/requests/{id}/status` */
+  path: string;
+  apiKeyRequired: boolean;
+  /** The handler module, or undefined for a mock integration. */
+  handler?: string;
+  functionName?: string;
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+
+function findGetAttTarget(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.map(findGetAttTarget).find(Boolean);
+  if (value && typeof value === 'object') {
+    const getAtt = (value as Record<string, unknown>)['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+    return Object.values(value).map(findGetAttTarget).find(Boolean);
+  }
+  return undefined;
+}
+
+function refOf(value: unknown): string | undefined {
+  return value && typeof value === 'object' && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined;
+}
+
+export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRoute[] {
+  const resources = template.Resources;
+  const pathOf = (resourceRef: string | undefined): string => {
+    const resource = resourceRef ? resources[resourceRef] : undefined;
+    if (!resource || resource.Type !== 'AWS::ApiGateway::Resource') return '';
+    return `${pathOf(refOf(resource.Properties?.ParentId))}/${String(resource.Properties?.PathPart)}`;
+  };
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::ApiGateway::Method')
+    .map((method) => {
+      const props = method.Properties ?? {};
+      const integration = (props.Integration ?? {}) as Record<string, unknown>;
+      const functionId = integration.Type === 'AWS_PROXY' ? findGetAttTarget(integration.Uri) : undefined;
+      const handler = functionId ? resources[functionId]?.Metadata?.['framebridge:handler'] : undefined;
+      return {
+        method: String(props.HttpMethod),
+        path: pathOf(refOf(props.ResourceId)) || '/',
+        apiKeyRequired: props.ApiKeyRequired === true,
+        handler: typeof handler === 'string' ? handler : undefined,
+        functionName: functionId,
+      };
+    })
+    .filter((route) => route.method !== 'OPTIONS');
+}
+
+/** Matches `/v2/requests/abc/status` against `/v2/requests/{id}/status`. */
+export function matchRoute(routes: readonly ApiRoute[], method: string, path: string) {
+  const segments = path.split('/').filter(Boolean);
+  let pathMatched = false;
+  for (const route of routes) {
+    const pattern = route.path.split('/').filter(Boolean);
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, index) => {
+      const segment = segments[index] ?? '';
+      if (part.startsWith('{') && part.endsWith('}')) {
+        params[part.slice(1, -1)] = decodeURIComponent(segment);
+        return segment.length > 0;
+      }
+      return part === segment;
+    });
+    if (!matches) continue;
+    pathMatched = true;
+    if (route.method === method || route.method === 'ANY') return { route, params };
+  }
+  return pathMatched ? 'method-not-allowed' : undefined;
+}

@@ -1,0 +1,151 @@
+import { createHash, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type ApiRoute, matchRoute } from './apiRoutes';
+import { invokeLambda } from './lambdaRuntime';
+
+/** API Gateway's payload limit. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** API Gateway identifies a key by an id; locally a stable hash of the key stands in for it. */
+export const apiKeyIdFor = (key: string): string => `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+
+export interface LocalApiOptions {
+  routes: readonly ApiRoute[];
+  apiKeys: readonly string[];
+  port?: number;
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function toEvent(
+  request: http.IncomingMessage,
+  url: URL,
+  route: ApiRoute,
+  params: Record<string, string>,
+  body: Buffer,
+  apiKey: string | undefined,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    headers[name] = values.join(',');
+    multiValueHeaders[name] = values;
+  }
+  const query = [...url.searchParams.keys()];
+  const requestTimeEpoch = Date.now();
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: query.length ? Object.fromEntries(url.searchParams) : null,
+    multiValueQueryStringParameters: query.length
+      ? Object.fromEntries(query.map((key) => [key, url.searchParams.getAll(key)]))
+      : null,
+    pathParameters: Object.keys(params).length ? params : null,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: 'HTTP/1.1',
+      httpMethod: route.method,
+      path: url.pathname,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch,
+      resourceId: 'local',
+      resourcePath: route.path,
+      domainName: String(request.headers.host ?? '127.0.0.1'),
+      identity: {
+        apiKey: apiKey ?? null,
+        apiKeyId: apiKey ? apiKeyIdFor(apiKey) : null,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: String(request.headers['user-agent'] ?? ''),
+        accessKey: null,
+        accountId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        user: null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+async function readBody(request: http.IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The local API Gateway: matches the template's routes, checks API keys as the
+ * usage plan would, turns requests into REST proxy events for the same handlers.
+ */
+export async function startLocalApi(options: LocalApiOptions) {
+  const server = http.createServer(async (request, response) => {
+    try {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const method = request.method ?? 'GET';
+      const match = matchRoute(options.routes, method, url.pathname);
+      if (!match) return sendJson(response, 404, { error: { code: 'not_found', message: `No route ${method} ${url.pathname}` } });
+      if (match === 'method-not-allowed') {
+        return sendJson(response, 405, { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}` } });
+      }
+      const { route, params } = match;
+      const apiKey = request.headers['x-api-key'];
+      const validKey = typeof apiKey === 'string' && options.apiKeys.includes(apiKey) ? apiKey : undefined;
+      if (route.apiKeyRequired && !validKey) {
+        return sendJson(response, 403, { error: { code: 'forbidden', message: 'A valid x-api-key header is required' } });
+      }
+      if (!route.handler) return sendJson(response, 200, { status: 'ok' });
+      const body = await readBody(request);
+      if (body === 'too-large') {
+        return sendJson(response, 413, { error: { code: 'payload_too_large', message: 'The body exceeds 10 MB' } });
+      }
+      const event = toEvent(request, url, route, params, body, validKey);
+      const result = (await invokeLambda(route.handler, route.functionName ?? route.handler, event, 29_000)) as APIGatewayProxyResult;
+      response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
+      response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    } catch {
+      // API Gateway answers 502 when the integration itself fails.
+      if (!response.headersSent) sendJson(response, 502, { error: { code: 'bad_gateway', message: 'Internal server error' } });
+      else response.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

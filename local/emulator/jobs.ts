@@ -1,0 +1,67 @@
+import type { SubmitBody } from './request';
+
+export type JobStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+
+export interface EmulatorScenario {
+  /** The job ends FAILED with this error message. */
+  fail?: string;
+  /** How `output` is shaped on the result endpoint. @default 'string' */
+  outputShape?: 'string' | 'object' | 'json-string' | 'garbage';
+  /** Status and result answer 404, as if the record had expired. */
+  expireImmediately?: boolean;
+  /** The job stays PROCESSING forever. */
+  neverFinish?: boolean;
+}
+
+export interface Job {
+  requestId: string;
+  /** The body as submitted, for tests to inspect. */
+  body: Record<string, unknown>;
+  params: SubmitBody;
+  scenario: EmulatorScenario;
+  submittedAt: number;
+  /** A failure known at submit (scenario or a deferred parameter check): shown once the latency is over. */
+  plannedFailure?: string;
+  /** A failure while downloading or rendering: shown as soon as it happens. */
+  error?: string;
+  renderedAt?: number;
+}
+
+/** Share of the latency during which a job is QUEUED before it turns PROCESSING. */
+const QUEUED_SHARE = 0.2;
+
+/**
+ * A job's status at `now`, derived from timestamps rather than timers: nothing is left
+ * scheduled to keep the process alive, and the answer is the same whenever it is asked.
+ */
+export function jobStatus(job: Job, now: number, latencyMs: number): JobStatus {
+  const elapsed = now - job.submittedAt;
+  if (job.error !== undefined) return 'FAILED';
+  if (job.plannedFailure !== undefined && elapsed >= latencyMs) return 'FAILED';
+  if (!job.scenario.neverFinish && job.renderedAt !== undefined && elapsed >= latencyMs) return 'COMPLETED';
+  return elapsed < latencyMs * QUEUED_SHARE ? 'QUEUED' : 'PROCESSING';
+}
+
+export function jobError(job: Job): string {
+  return job.error ?? job.plannedFailure ?? 'unknown error';
+}
+
+/** Seconds from submit to completion: the latency, or the render when it took longer. */
+export function inferenceSeconds(job: Job, latencyMs: number): number {
+  const doneAt = Math.max(job.renderedAt ?? 0, job.submittedAt + latencyMs);
+  return Math.round(doneAt - job.submittedAt) / 1000;
+}
+
+/** The result's `output` in the shape the scenario asks for; Segmind's is not fixed. */
+export function shapeOutput(videoUrl: string, shape: EmulatorScenario['outputShape']): unknown {
+  switch (shape) {
+    case 'object':
+      return { video_url: videoUrl };
+    case 'json-string':
+      return JSON.stringify({ video_url: videoUrl });
+    case 'garbage':
+      return 42;
+    default:
+      return videoUrl;
+  }
+}

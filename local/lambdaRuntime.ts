@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+
+/** Repository root: handler paths in the template's metadata are relative to it. */
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+const loaded = new Map<string, Promise<LambdaHandler>>();
+
+/** Imports a handler module once, as Lambda does per cold start. */
+export function loadHandler(handlerPath: string): Promise<LambdaHandler> {
+  let handler = loaded.get(handlerPath);
+  if (!handler) {
+    handler = import(pathToFileURL(path.join(repoRoot, handlerPath)).href).then((module: { handler?: unknown }) => {
+      if (typeof module.handler !== 'function') throw new Error(`${handlerPath} exports no handler`);
+      return module.handler as LambdaHandler;
+    });
+    loaded.set(handlerPath, handler);
+  }
+  return handler;
+}
+
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * What Step Functions sees when a Lambda throws: the error's name as `Error`
+ * and Lambda's JSON error document as `Cause`.
+ */
+export class LambdaFunctionError extends Error {
+  constructor(error: unknown) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    super(JSON.stringify({ errorType: name, errorMessage: message }));
+    this.name = name;
+  }
+}
+
+/** Invokes a handler in-process the way the Lambda service would. */
+export async function invokeLambda(
+  handlerPath: string,
+  functionName: string,
+  event: unknown,
+  timeoutMs = 60_000,
+): Promise<unknown> {
+  const handler = await loadHandler(handlerPath);
+  // A JSON round trip, as the real service does: no shared object references.
+  const payload = JSON.parse(JSON.stringify(event ?? null));
+  try {
+    const result = await handler(payload, lambdaContext(functionName, timeoutMs));
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+  } catch (error) {
+    throw new LambdaFunctionError(error);
+  }
+}

@@ -1,0 +1,211 @@
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import './withResolversPolyfill';
+
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  stateName?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Execution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  history: HistoryEvent[];
+  stateTransitions: number;
+  taskInvocations: number;
+  done: Promise<void>;
+}
+
+/** A Task state's local implementation: gets the state's effective input (after Parameters). */
+export type TaskHandler = (input: JsonValue) => Promise<JsonValue>;
+
+export interface LocalStepFunctionsOptions {
+  stateMachineArn: string;
+  definition: StateMachineDefinition;
+  /** Handlers by Task state name. */
+  taskHandlers: Record<string, TaskHandler>;
+  /** Replaces every retry interval with this many ms (tests); undefined keeps the definition's. */
+  retryIntervalMs?: number;
+}
+
+export class ExecutionAlreadyExistsError extends Error {
+  override readonly name = 'ExecutionAlreadyExists';
+}
+export class ExecutionDoesNotExistError extends Error {
+  override readonly name = 'ExecutionDoesNotExist';
+}
+export class StateMachineDoesNotExistError extends Error {
+  override readonly name = 'StateMachineDoesNotExist';
+}
+
+/**
+ * Runs executions of one state machine with aws-local-stepfunctions and keeps
+ * what Step Functions would report about them: status, output or error, history.
+ */
+export class LocalStepFunctions {
+  readonly stateMachineArn: string;
+  private readonly machine: StateMachine;
+  private readonly executions = new Map<string, Execution>();
+  private readonly aborts = new Map<string, () => void>();
+  private readonly stopReasons = new Map<string, { error?: string; cause?: string }>();
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.stateMachineArn = options.stateMachineArn;
+    this.machine = new StateMachine(options.definition, { validationOptions: { checkArn: false } });
+  }
+
+  private executionArn(name: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+
+  private assertMachine(arn: string): void {
+    if (arn !== this.stateMachineArn) throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${arn}'`);
+  }
+
+  start(stateMachineArn: string, name: string, input: string): Execution {
+    this.assertMachine(stateMachineArn);
+    const existing = this.executions.get(this.executionArn(name));
+    if (existing) {
+      // Step Functions: same name and input while running is idempotent.
+      if (existing.status === 'RUNNING' && existing.input === input) return existing;
+      throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${existing.executionArn}'`);
+    }
+    const parsedInput = JSON.parse(input) as JsonValue;
+    const execution: Execution = {
+      executionArn: this.executionArn(name),
+      stateMachineArn,
+      name,
+      status: 'RUNNING',
+      startDate: new Date(),
+      input,
+      history: [],
+      stateTransitions: 0,
+      taskInvocations: 0,
+      done: Promise.resolve(),
+    };
+    const taskHandlers = Object.fromEntries(
+      Object.entries(this.options.taskHandlers).map(([state, handler]) => [
+        state,
+        (taskInput: JsonValue) => {
+          execution.taskInvocations++;
+          return handler(taskInput);
+        },
+      ]),
+    );
+    const retryIntervalOverrides =
+      this.options.retryIntervalMs === undefined
+        ? undefined
+        : Object.fromEntries(Object.keys(this.options.taskHandlers).map((state) => [state, this.options.retryIntervalMs ?? 0]));
+    const run = this.machine.run(parsedInput, {
+      overrides: { taskResourceLocalHandlers: taskHandlers, retryIntervalOverrides },
+      context: { Execution: { Id: execution.executionArn, Name: name, Input: parsedInput, StartTime: execution.startDate.toISOString() } },
+    });
+    this.aborts.set(execution.executionArn, run.abort);
+    const recording = this.record(execution, run.eventLogs);
+    execution.done = run.result.then(
+      (output) => {
+        execution.status = 'SUCCEEDED';
+        execution.output = JSON.stringify(output);
+      },
+      (error: unknown) => this.settleFailure(execution, error),
+    ).finally(async () => {
+      execution.stopDate = new Date();
+      this.aborts.delete(execution.executionArn);
+      await recording.catch(() => undefined);
+    });
+    this.executions.set(execution.executionArn, execution);
+    return execution;
+  }
+
+  private settleFailure(execution: Execution, error: unknown): void {
+    if (error instanceof ExecutionAbortedError) {
+      const reason = this.stopReasons.get(execution.executionArn);
+      execution.status = 'ABORTED';
+      execution.error = reason?.error;
+      execution.cause = reason?.cause;
+    } else if (error instanceof ExecutionTimeoutError) {
+      execution.status = 'TIMED_OUT';
+      execution.error = 'States.Timeout';
+    } else if (error instanceof ExecutionError) {
+      const cause = error.cause as { name?: string; message?: string } | undefined;
+      execution.status = 'FAILED';
+      execution.error = cause?.name ?? 'States.Runtime';
+      execution.cause = cause?.message ?? error.message;
+    } else {
+      execution.status = 'FAILED';
+      execution.error = 'States.Runtime';
+      execution.cause = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Turns the library's event log into Step Functions-style history events. */
+  private async record(execution: Execution, events: ReturnType<StateMachine['run']>['eventLogs']) {
+    for await (const event of events) {
+      const state = 'state' in event ? event.state : undefined;
+      if (event.type === 'StateEntered') execution.stateTransitions++;
+      const type = state ? `${state.type}${event.type.replace(/^State/, 'State')}` : event.type;
+      execution.history.push({
+        id: execution.history.length + 1,
+        previousEventId: execution.history.length,
+        timestamp: new Date(event.timestamp),
+        type,
+        stateName: state?.name,
+        details: 'Error' in event ? { error: event.Error, cause: String(event.Cause ?? '') } : undefined,
+      });
+    }
+  }
+
+  describe(executionArn: string): Execution {
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw new ExecutionDoesNotExistError(`Execution Does Not Exist: '${executionArn}'`);
+    return execution;
+  }
+
+  async stop(executionArn: string, reason: { error?: string; cause?: string } = {}): Promise<Execution> {
+    const execution = this.describe(executionArn);
+    const abort = this.aborts.get(executionArn);
+    if (execution.status === 'RUNNING' && abort) {
+      this.stopReasons.set(executionArn, reason);
+      abort();
+      await execution.done;
+    }
+    return execution;
+  }
+
+  list(stateMachineArn: string, status?: ExecutionStatus): Execution[] {
+    this.assertMachine(stateMachineArn);
+    return [...this.executions.values()]
+      .filter((execution) => !status || execution.status === status)
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
+  /** Resolves once no execution is running. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((execution) => execution.done));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.executions.keys()].map((arn) => this.stop(arn, { error: 'Shutdown' })));
+  }
+}
