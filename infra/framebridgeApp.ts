@@ -18,6 +18,11 @@ export interface CreateFramebridgeAppOptions {
    */
   readonly nag?: boolean;
   /**
+   * Run CDK's built-in CloudFormation template validation at synth (~4 s).
+   * @default - true, except with skipBundling (tests and the local stack only read the template)
+   */
+  readonly cfnValidation?: boolean;
+  /**
    * Extra context values.
    * @default - none
    */
@@ -37,6 +42,7 @@ export function createFramebridgeApp(options: CreateFramebridgeAppOptions = {}):
   stack: FramebridgeStack;
 } {
   const app = new App({
+    builtinCloudFormationValidation: options.cfnValidation ?? !options.skipBundling,
     context: {
       // Grant S3 log delivery with a bucket policy instead of ACLs.
       [S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: true,

@@ -58,6 +58,7 @@ export interface LocalStack {
 }
 
 const REGION = 'us-east-1';
+const EMULATOR_KEY = 'emulator-key';
 const BUCKET = 'framebridge-local';
 const JOBS_TABLE = 'framebridge-jobs';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:000000000000:stateMachine:framebridge-transition`;
@@ -96,7 +97,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const emulatorLatency = options.emulator?.latencySeconds ?? envNumber('FRAMEBRIDGE_EMULATOR_LATENCY_S') ?? 4;
     if (!segmindApiKey) {
       emulator = await startSegmindEmulator({
-        apiKey: 'emulator-key',
+        apiKey: EMULATOR_KEY,
         latencySeconds: emulatorLatency,
         ...options.emulator,
         workDir: path.join(dataDir, 'emulator'),
@@ -124,7 +125,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       BUCKET_NAME: BUCKET,
       STATE_MACHINE_ARN: STATE_MACHINE_ARN,
       SEGMIND_BASE_URL: segmindUrl,
-      SEGMIND_API_KEY: segmindApiKey ?? 'emulator-key',
+      SEGMIND_API_KEY: emulator ? EMULATOR_KEY : segmindApiKey,
       SEGMIND_API_KEY_SECRET_ARN: undefined,
       FRAMEBRIDGE_POLL_FIRST_S: pollFirst === undefined ? undefined : String(pollFirst),
       FRAMEBRIDGE_POLL_INTERVAL_S: pollInterval === undefined ? undefined : String(pollInterval),

@@ -93,6 +93,16 @@ const NOT_SENT_CODES = new Set([
 const NOT_SENT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
 const MAX_CAUSE_DEPTH = 8;
 
+/** The fields of Node and undici errors we look at; anything else is ignored. */
+const transportFields = z.object({
+  name: z.string().optional().catch(undefined),
+  message: z.string().optional().catch(undefined),
+  code: z.string().optional().catch(undefined),
+  syscall: z.string().optional().catch(undefined),
+  errors: z.array(z.unknown()).optional().catch(undefined),
+  cause: z.unknown().optional(),
+});
+
 /**
  * Whether a failed fetch may have delivered the request. Looks through undici's
  * `TypeError('fetch failed')`, its `cause` chain and AggregateError's `errors` (Node's
@@ -116,15 +126,6 @@ function classifyAt(error: unknown, depth: number): TransportFailure {
   if (syscall !== undefined && NOT_SENT_SYSCALLS.has(syscall)) return 'not-sent';
   return cause === undefined ? 'maybe-sent' : classifyAt(cause, depth + 1);
 }
-
-const transportFields = z.object({
-  name: z.string().optional().catch(undefined),
-  message: z.string().optional().catch(undefined),
-  code: z.string().optional().catch(undefined),
-  syscall: z.string().optional().catch(undefined),
-  errors: z.array(z.unknown()).optional().catch(undefined),
-  cause: z.unknown().optional(),
-});
 
 /** "fetch failed: connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)" — for messages. */
 function describeTransportError(error: unknown, depth = 0): string {
@@ -447,7 +448,7 @@ function detailText(value: unknown, exchange: Exchange): string | undefined {
 }
 
 function quoteBody(text: string, exchange: Exchange): string {
-  return redact(summarizeForMessage(text), exchange.apiKey);
+  return summarizeForMessage(redact(text, exchange.apiKey));
 }
 
 function quoteText(text: string, exchange: Exchange, maxChars: number): string {

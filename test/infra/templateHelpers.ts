@@ -1,0 +1,92 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import type { App } from 'aws-cdk-lib';
+import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import type { FramebridgeStack, FramebridgeStackProps } from '../../infra/stack';
+import { HANDLER_METADATA_KEY } from '../../infra/handlerMetadata';
+
+/** Generous: a synth takes ~2 s alone, more when test files run in parallel on two cores. */
+export const BUILD_TIMEOUT_MS = 60_000;
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly stack: FramebridgeStack;
+  readonly template: Template;
+  readonly json: Record<string, unknown>;
+}
+
+export function buildTemplate(props?: FramebridgeStackProps): BuiltApp {
+  const { app, stack } = createFramebridgeApp({ skipBundling: true, nag: false, props });
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() };
+}
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface PolicyStatementJson {
+  readonly Effect: string;
+  readonly Action: string[];
+  readonly Resource: unknown[];
+}
+
+export function resourcesOfType(json: Record<string, unknown>, type: string): [string, Resource][] {
+  const resources = json.Resources as Record<string, Resource>;
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+/** The logical id of the Lambda function whose `framebridge:handler` metadata is `handler`. */
+export function functionIdFor(json: Record<string, unknown>, handler: string): string {
+  const matches = resourcesOfType(json, 'AWS::Lambda::Function').filter(
+    ([, r]) => r.Metadata?.[HANDLER_METADATA_KEY] === handler,
+  );
+  if (matches.length !== 1) throw new Error(`expected one function for ${handler}, found ${matches.length}`);
+  return (matches[0] as [string, Resource])[0];
+}
+
+export function environmentOf(json: Record<string, unknown>, handler: string): Record<string, unknown> {
+  const [, fn] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id === functionIdFor(json, handler)) ?? [];
+  const environment = fn?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined;
+  return environment?.Variables ?? {};
+}
+
+export function propertiesOf(json: Record<string, unknown>, handler: string): Record<string, unknown> {
+  const id = functionIdFor(json, handler);
+  return (json.Resources as Record<string, Resource>)[id]?.Properties ?? {};
+}
+
+/** Every statement of every IAM policy attached to the function's role. */
+export function statementsOf(json: Record<string, unknown>, handler: string): PolicyStatementJson[] {
+  const role = propertiesOf(json, handler).Role as { 'Fn::GetAtt': [string, string] };
+  const roleId = role['Fn::GetAtt'][0];
+  return resourcesOfType(json, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+    .map((s) => ({
+      Effect: s.Effect as string,
+      Action: ([] as string[]).concat(s.Action as string | string[]),
+      Resource: ([] as unknown[]).concat(s.Resource),
+    }));
+}
+
+export function actionsOf(statements: readonly PolicyStatementJson[]): string[] {
+  return [...new Set(statements.flatMap((s) => s.Action))].sort();
+}
+
+/** The resources of the statements granting `action`. */
+export function resourcesFor(statements: readonly PolicyStatementJson[], action: string): unknown[] {
+  return statements.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+}
+
+export function logicalIdOfType(json: Record<string, unknown>, type: string): string {
+  const matches = resourcesOfType(json, type);
+  if (matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.length}`);
+  return (matches[0] as [string, Resource])[0];
+}
+
+/** `{"Fn::Join": ["", [{"Fn::GetAtt": [id, "Arn"]}, suffix]]}`, the shape CDK gives `arnForObjects` and friends. */
+export function arnWithSuffix(logicalId: string, suffix: string): unknown {
+  return { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId, 'Arn'] }, suffix]] };
+}
