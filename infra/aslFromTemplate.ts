@@ -84,7 +84,9 @@ export function extractStateMachineDefinition(
     try {
       definition = JSON.parse(text);
     } catch (error) {
-      throw new Error(`State machine ${stateMachineLogicalId}: the resolved DefinitionString is not JSON.`, { cause: error });
+      throw new Error(`State machine ${stateMachineLogicalId}: the resolved DefinitionString is not JSON.`, {
+        cause: error,
+      });
     }
   } else if (properties.Definition !== undefined) {
     const substituted = applySubstitutions(
@@ -243,7 +245,8 @@ function resolveIntrinsic(name: string, argument: unknown, context: ResolveConte
     case 'Fn::Sub':
       return resolveSub(argument, context, path);
     case 'Fn::Select': {
-      if (!Array.isArray(argument) || argument.length !== 2) throw new Error(`${path}: Fn::Select expects [index, list].`);
+      if (!Array.isArray(argument) || argument.length !== 2)
+        throw new Error(`${path}: Fn::Select expects [index, list].`);
       const index = Number(resolveValue(argument[0], context, `${path}.Fn::Select[0]`));
       const list = resolveValue(argument[1], context, `${path}.Fn::Select[1]`);
       if (!Array.isArray(list) || !Number.isInteger(index) || index < 0 || index >= list.length) {
@@ -252,7 +255,8 @@ function resolveIntrinsic(name: string, argument: unknown, context: ResolveConte
       return list[index];
     }
     case 'Fn::Split': {
-      if (!Array.isArray(argument) || argument.length !== 2) throw new Error(`${path}: Fn::Split expects [delimiter, string].`);
+      if (!Array.isArray(argument) || argument.length !== 2)
+        throw new Error(`${path}: Fn::Split expects [delimiter, string].`);
       const delimiter = asString(argument[0], `${path}.Fn::Split[0]`);
       return resolveToString(argument[1], context, `${path}.Fn::Split[1]`).split(delimiter);
     }
@@ -312,7 +316,8 @@ function resolveRef(target: string, context: ResolveContext, path: string): unkn
   }
   if (target in context.parameters) return context.parameters[target];
   const resource = context.resources[target];
-  if (!resource) throw new Error(`${path}: Ref to '${target}', which is neither a resource nor a parameter with a default.`);
+  if (!resource)
+    throw new Error(`${path}: Ref to '${target}', which is neither a resource nor a parameter with a default.`);
   const name = physicalName(target, resource, context);
   switch (resource.Type) {
     case 'AWS::StepFunctions::StateMachine':

@@ -71,7 +71,8 @@ export class FramebridgeStack extends Stack {
     new CfnOutput(this, 'JobsTableName', { value: this.jobsTable.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SegmindApiKeySecretArn', {
-      description: 'Store the Segmind key: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
+      description:
+        'Store the Segmind key: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       value: this.secrets.segmindApiKey.secretArn,
     });
   }

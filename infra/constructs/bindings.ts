@@ -39,11 +39,7 @@ export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTab
   );
 }
 
-export type BucketObjectAction =
-  | 's3:GetObject'
-  | 's3:PutObject'
-  | 's3:AbortMultipartUpload'
-  | 's3:DeleteObject';
+export type BucketObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';
 
 export interface BucketObjectsGrant {
   /** Object-level actions, named one by one (no `s3:*`, no `s3:Get*`). */

@@ -38,7 +38,8 @@ export class FramebridgeSecrets extends Construct {
     });
     Validations.of(this.segmindApiKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Third-party API key issued by Segmind: it can only be rotated in the Segmind console, then stored here by the operator; no rotation Lambda can mint one.',
+      reason:
+        'Third-party API key issued by Segmind: it can only be rotated in the Segmind console, then stored here by the operator; no rotation Lambda can mint one.',
     });
 
     this.webhookSigningSecret = new Secret(this, 'WebhookSigningSecret', {
@@ -47,7 +48,8 @@ export class FramebridgeSecrets extends Construct {
     });
     Validations.of(this.webhookSigningSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Webhook receivers verify with this secret; rotating it must be coordinated with every receiver (Standard Webhooks key rollover), so it is rotated by hand.',
+      reason:
+        'Webhook receivers verify with this secret; rotating it must be coordinated with every receiver (Standard Webhooks key rollover), so it is rotated by hand.',
     });
   }
 }

@@ -1,8 +1,8 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
-  type IApiKey,
   EndpointType,
+  type IApiKey,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -74,14 +74,20 @@ export class TransitionApi extends Construct {
     const throttleRateLimit = props.throttleRateLimit ?? 10;
     const throttleBurstLimit = props.throttleBurstLimit ?? 20;
     if (!Number.isFinite(throttleRateLimit) || throttleRateLimit <= 0) {
-      throw new Error(`TransitionApi: throttleRateLimit must be a positive number of requests per second, got ${throttleRateLimit}.`);
+      throw new Error(
+        `TransitionApi: throttleRateLimit must be a positive number of requests per second, got ${throttleRateLimit}.`,
+      );
     }
     if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit < 1) {
-      throw new Error(`TransitionApi: throttleBurstLimit must be a whole number of requests ≥ 1, got ${throttleBurstLimit}.`);
+      throw new Error(
+        `TransitionApi: throttleBurstLimit must be a whole number of requests ≥ 1, got ${throttleBurstLimit}.`,
+      );
     }
     const stageName = props.stageName ?? 'prod';
     if (!/^[A-Za-z0-9_]{1,128}$/.test(stageName)) {
-      throw new Error(`TransitionApi: stageName may only hold letters, digits and underscores (1–128), got '${stageName}'.`);
+      throw new Error(
+        `TransitionApi: stageName may only hold letters, digits and underscores (1–128), got '${stageName}'.`,
+      );
     }
 
     const createTransition = new TransitionFunction(this, 'CreateTransitionFunction', {
@@ -108,7 +114,8 @@ export class TransitionApi extends Construct {
     bindBucketObjects(getResult, props.bucket, {
       actions: ['s3:GetObject'],
       keyPattern: 'jobs/*',
-      reason: 'Presigns GET URLs for jobs/{id}/video.mp4 on every query; job ids are only known at run time, so the grant is the jobs/ prefix, read only.',
+      reason:
+        'Presigns GET URLs for jobs/{id}/video.mp4 on every query; job ids are only known at run time, so the grant is the jobs/ prefix, read only.',
     });
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
@@ -130,6 +137,8 @@ export class TransitionApi extends Construct {
         tracingEnabled: true,
       },
     });
+    // The stack outputs ApiUrl; drop RestApi's automatic, hash-named duplicate.
+    this.api.node.tryRemoveChild('Endpoint');
     // API Gateway's own rejections (missing key, throttling, validation) in the
     // same `{error:{code,message}}` shape as the handlers' errors.
     for (const [id, type] of [
@@ -207,20 +216,24 @@ export class TransitionApi extends Construct {
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG3',
-        reason: 'No WAF web ACL: per-key usage-plan throttling bounds abuse, and a web ACL (~$5/month plus per-request fees) is left to the operator to associate.',
+        reason:
+          'No WAF web ACL: per-key usage-plan throttling bounds abuse, and a web ACL (~$5/month plus per-request fees) is left to the operator to associate.',
       },
       {
         id: 'AwsSolutions-APIG4',
-        reason: 'Authorization is the x-api-key header with usage-plan keys (each key is an owner), as in the Segmind v2 API this is a drop-in for; GET /healthz is a public liveness probe.',
+        reason:
+          'Authorization is the x-api-key header with usage-plan keys (each key is an owner), as in the Segmind v2 API this is a drop-in for; GET /healthz is a public liveness probe.',
       },
       {
         id: 'AwsSolutions-COG4',
-        reason: 'No Cognito user pool: Segmind v2 clients authenticate with x-api-key only, and each API key is an owner.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: 'The account-level role API Gateway needs for execution logging (APIG6); the AWS managed policy is the documented one for it.',
+        reason:
+          'No Cognito user pool: Segmind v2 clients authenticate with x-api-key only, and each API key is an owner.',
       },
     );
+    Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-level role API Gateway needs to write execution logs (APIG6); this AWS managed policy is the one AWS documents for it.',
+    });
   }
 }

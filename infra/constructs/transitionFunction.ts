@@ -12,7 +12,6 @@ import { HANDLER_METADATA_KEY } from '../handlerMetadata';
 /** The repository root: handler entries and the lock file are resolved from here. */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-
 /**
  * esbuild emits ESM, but some bundled CommonJS dependencies still call `require`
  * for Node built-ins; ESM has no `require`, so define one from `import.meta.url`.

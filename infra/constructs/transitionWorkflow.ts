@@ -294,7 +294,9 @@ function validateProps(props: TransitionWorkflowProps): WorkflowConfig {
   try {
     parsed = new URL(segmindBaseUrl);
   } catch {
-    throw new Error(`TransitionWorkflow: segmindBaseUrl must be an absolute URL such as 'https://api.segmind.com', got '${segmindBaseUrl}'.`);
+    throw new Error(
+      `TransitionWorkflow: segmindBaseUrl must be an absolute URL such as 'https://api.segmind.com', got '${segmindBaseUrl}'.`,
+    );
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new Error(`TransitionWorkflow: segmindBaseUrl must be an http(s) URL, got '${segmindBaseUrl}'.`);
@@ -310,18 +312,24 @@ function validateProps(props: TransitionWorkflowProps): WorkflowConfig {
     }
   }
   if (props.outputHosts !== undefined && props.outputHosts.length === 0) {
-    throw new Error('TransitionWorkflow: outputHosts is empty, so no video could ever be copied; leave it undefined for the handler default.');
+    throw new Error(
+      'TransitionWorkflow: outputHosts is empty, so no video could ever be copied; leave it undefined for the handler default.',
+    );
   }
   for (const [name, value] of [
     ['pollFirstSeconds', props.pollFirstSeconds],
     ['pollIntervalSeconds', props.pollIntervalSeconds],
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 3600)) {
-      throw new Error(`TransitionWorkflow: ${name} must be a whole number of seconds between 1 and 3600, got ${value}.`);
+      throw new Error(
+        `TransitionWorkflow: ${name} must be a whole number of seconds between 1 and 3600, got ${value}.`,
+      );
     }
   }
   if (props.maxVideoBytes !== undefined && (!Number.isSafeInteger(props.maxVideoBytes) || props.maxVideoBytes < 1)) {
-    throw new Error(`TransitionWorkflow: maxVideoBytes must be a positive whole number of bytes, got ${props.maxVideoBytes}.`);
+    throw new Error(
+      `TransitionWorkflow: maxVideoBytes must be a positive whole number of bytes, got ${props.maxVideoBytes}.`,
+    );
   }
   const timeout = props.timeout ?? Duration.minutes(55);
   if (timeout.isUnresolved()) {
@@ -334,7 +342,9 @@ function validateProps(props: TransitionWorkflowProps): WorkflowConfig {
     );
   }
   if (timeoutSeconds < 60) {
-    throw new Error(`TransitionWorkflow: timeout must be at least 1 minute (a 5 s video takes ~77 s upstream), got ${timeout.toHumanString()}.`);
+    throw new Error(
+      `TransitionWorkflow: timeout must be at least 1 minute (a 5 s video takes ~77 s upstream), got ${timeout.toHumanString()}.`,
+    );
   }
   return {
     segmindBaseUrl: segmindBaseUrl.replace(/\/+$/, ''),

@@ -51,7 +51,8 @@ export class VideoBucket extends Construct {
     });
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This is the server access log destination of the video bucket; logging it too would need a third bucket and log the log delivery itself.',
+      reason:
+        'This is the server access log destination of the video bucket; logging it too would need a third bucket and log the log delivery itself.',
     });
 
     this.bucket = new Bucket(this, 'Bucket', {

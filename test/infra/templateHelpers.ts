@@ -1,8 +1,8 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import type { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
-import type { FramebridgeStack, FramebridgeStackProps } from '../../infra/stack';
 import { HANDLER_METADATA_KEY } from '../../infra/handlerMetadata';
+import type { FramebridgeStack, FramebridgeStackProps } from '../../infra/stack';
 
 /** Generous: a synth takes ~2 s alone, more when test files run in parallel on two cores. */
 export const BUILD_TIMEOUT_MS = 60_000;
@@ -47,7 +47,8 @@ export function functionIdFor(json: Record<string, unknown>, handler: string): s
 }
 
 export function environmentOf(json: Record<string, unknown>, handler: string): Record<string, unknown> {
-  const [, fn] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id === functionIdFor(json, handler)) ?? [];
+  const [, fn] =
+    resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id === functionIdFor(json, handler)) ?? [];
   const environment = fn?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined;
   return environment?.Variables ?? {};
 }
@@ -57,18 +58,32 @@ export function propertiesOf(json: Record<string, unknown>, handler: string): Re
   return (json.Resources as Record<string, Resource>)[id]?.Properties ?? {};
 }
 
-/** Every statement of every IAM policy attached to the function's role. */
-export function statementsOf(json: Record<string, unknown>, handler: string): PolicyStatementJson[] {
-  const role = propertiesOf(json, handler).Role as { 'Fn::GetAtt': [string, string] };
-  const roleId = role['Fn::GetAtt'][0];
+/** The logical id of the role a resource names in `Role` (Lambda) or `RoleArn` (Step Functions). */
+export function roleIdOf(json: Record<string, unknown>, logicalId: string): string {
+  const properties = (json.Resources as Record<string, Resource>)[logicalId]?.Properties ?? {};
+  const role = (properties.Role ?? properties.RoleArn) as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const roleId = role?.['Fn::GetAtt']?.[0];
+  if (roleId === undefined) throw new Error(`${logicalId} names no role`);
+  return roleId;
+}
+
+/** Every statement of every IAM policy attached to the role. */
+export function statementsOfRole(json: Record<string, unknown>, roleId: string): PolicyStatementJson[] {
   return resourcesOfType(json, 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .filter(([, p]) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    )
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
     .map((s) => ({
       Effect: s.Effect as string,
       Action: ([] as string[]).concat(s.Action as string | string[]),
       Resource: ([] as unknown[]).concat(s.Resource),
     }));
+}
+
+/** Every statement of every IAM policy attached to the function's role. */
+export function statementsOf(json: Record<string, unknown>, handler: string): PolicyStatementJson[] {
+  return statementsOfRole(json, roleIdOf(json, functionIdFor(json, handler)));
 }
 
 export function actionsOf(statements: readonly PolicyStatementJson[]): string[] {

@@ -2,17 +2,19 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AslDefinition, extractStateMachineDefinition } from '../../infra/aslFromTemplate';
 import {
-  BUILD_TIMEOUT_MS,
-  type BuiltApp,
   actionsOf,
   arnWithSuffix,
+  BUILD_TIMEOUT_MS,
+  type BuiltApp,
   buildTemplate,
   environmentOf,
   functionIdFor,
   logicalIdOfType,
   propertiesOf,
   resourcesFor,
+  roleIdOf,
   statementsOf,
+  statementsOfRole,
 } from './templateHelpers';
 
 const LAMBDA_SERVICE_RETRY = {
@@ -127,7 +129,13 @@ describe('Infra: workflow state machine', () => {
   it('retries failed video downloads on Copy Video To S3', () => {
     expect(state('Copy Video To S3').Retry).toEqual([
       LAMBDA_SERVICE_RETRY,
-      { ErrorEquals: ['VideoDownloadError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+      {
+        ErrorEquals: ['VideoDownloadError'],
+        IntervalSeconds: 5,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      },
     ]);
   });
 
@@ -174,7 +182,10 @@ describe('Infra: workflow state machine', () => {
   });
 
   it('alarms on one failed and on one timed-out execution', () => {
-    const stateMachine = { Name: 'StateMachineArn', Value: { Ref: logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine') } };
+    const stateMachine = {
+      Name: 'StateMachineArn',
+      Value: { Ref: logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine') },
+    };
     for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
       built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
@@ -190,17 +201,8 @@ describe('Infra: workflow state machine', () => {
 
   it('may invoke its four functions and no other', () => {
     // Arrange
-    const roleId = (
-      (built.json.Resources as Record<string, { Properties: Record<string, unknown> }>)[
-        logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine')
-      ]?.Properties.RoleArn as { 'Fn::GetAtt': [string] }
-    )['Fn::GetAtt'][0];
-    const policy = Object.values(built.json.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).find(
-      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
-    );
-    const invoked = (policy?.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown[] }[] }).Statement.filter(
-      (s) => s.Action === 'lambda:InvokeFunction',
-    ).flatMap((s) => s.Resource);
+    const roleId = roleIdOf(built.json, logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine'));
+    const invoked = resourcesFor(statementsOfRole(built.json, roleId), 'lambda:InvokeFunction');
 
     // Assert
     const expected = [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE].flatMap((handler) => {

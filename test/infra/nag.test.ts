@@ -1,0 +1,85 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import { BUILD_TIMEOUT_MS } from './templateHelpers';
+
+let app: App;
+
+beforeAll(() => {
+  app = createFramebridgeApp({ skipBundling: true, nag: false }).app;
+}, BUILD_TIMEOUT_MS);
+
+interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+function acknowledgements(root: App): Acknowledgement[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('Infra: cdk-nag', () => {
+  it('reports no unacknowledged AwsSolutions finding', () => {
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assert
+    const findings = report.violations.map(
+      (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('does find violations in an unhardened bucket (the check is live)', () => {
+    // Arrange
+    const probe = new App();
+    new Bucket(new Stack(probe, 'Probe'), 'Plain');
+
+    // Act
+    const report = new AwsSolutionsChecks(probe).validateScope(probe);
+
+    // Assert
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']),
+    );
+  });
+
+  it('acknowledges findings one by one, below the stack, each with a reason', () => {
+    const acknowledged = acknowledgements(app);
+
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const { path, id, reason } of acknowledged) {
+      expect(path.split('/').length, `${id} at ${path}`).toBeGreaterThanOrEqual(3);
+      expect(reason.length, `${id} at ${path}`).toBeGreaterThanOrEqual(40);
+      // Wildcard and managed-policy rules are acknowledged per finding, never wholesale.
+      expect(id, path).not.toMatch(/^AwsSolutions-IAM[45]$/);
+    }
+  });
+
+  it('acknowledges wildcard resources on objects only for jobs/ and the frame reads of Submit Job', () => {
+    const objectWildcards = acknowledgements(app)
+      .filter(({ id }) => /^AwsSolutions-IAM5\[Resource::<VideoBucket[^>]*\.Arn>/.test(id))
+      .map(({ path, id }) => `${path} ${id.replace(/<VideoBucket[^>]*\.Arn>/, '<bucket>')}`)
+      .sort();
+
+    expect(objectWildcards).toEqual([
+      'Framebridge/Api/GetResultFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Workflow/CopyToS3FunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Workflow/SubmitFunctionRole AwsSolutions-IAM5[Resource::<bucket>/*]',
+    ]);
+  });
+});

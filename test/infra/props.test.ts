@@ -1,0 +1,89 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extractStateMachineDefinition } from '../../infra/aslFromTemplate';
+import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import type { FramebridgeStackProps } from '../../infra/stack';
+import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, environmentOf } from './templateHelpers';
+
+const build = (props: FramebridgeStackProps) => (): unknown =>
+  createFramebridgeApp({ skipBundling: true, nag: false, props });
+
+let tuned: BuiltApp;
+
+beforeAll(() => {
+  tuned = buildTemplate({
+    bucket: { retentionDays: 14 },
+    workflow: {
+      segmindBaseUrl: 'https://segmind.example.com/',
+      outputHosts: ['cdn.example.com', 'segmind.example.com'],
+      pollFirstSeconds: 40,
+      pollIntervalSeconds: 3,
+      maxVideoBytes: 100_000_000,
+      timeout: Duration.minutes(45),
+    },
+    api: { throttleRateLimit: 2, throttleBurstLimit: 4, stageName: 'v1' },
+  });
+}, BUILD_TIMEOUT_MS);
+
+describe('Infra: construct props', () => {
+  it('passes the poll plan overrides to Submit and Check Status only', () => {
+    for (const handler of ['lambdas/workflow/submit.ts', 'lambdas/workflow/checkStatus.ts']) {
+      expect(environmentOf(tuned.json, handler), handler).toMatchObject({
+        FRAMEBRIDGE_POLL_FIRST_S: '40',
+        FRAMEBRIDGE_POLL_INTERVAL_S: '3',
+        SEGMIND_BASE_URL: 'https://segmind.example.com',
+      });
+    }
+    expect(environmentOf(tuned.json, 'lambdas/workflow/copyToS3.ts')).not.toHaveProperty('FRAMEBRIDGE_POLL_FIRST_S');
+  });
+
+  it('passes output hosts and the size bound to Copy Video To S3', () => {
+    expect(environmentOf(tuned.json, 'lambdas/workflow/copyToS3.ts')).toMatchObject({
+      FRAMEBRIDGE_OUTPUT_HOSTS: 'cdn.example.com,segmind.example.com',
+      FRAMEBRIDGE_MAX_VIDEO_BYTES: '100000000',
+      SEGMIND_BASE_URL: 'https://segmind.example.com',
+    });
+  });
+
+  it('applies the workflow timeout, job retention and API throttling', () => {
+    expect(extractStateMachineDefinition(tuned.json).definition.TimeoutSeconds).toBe(45 * 60);
+    tuned.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'jobs/', ExpirationInDays: 14 })]) },
+    });
+    tuned.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 2, BurstLimit: 4 } });
+    tuned.template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'v1' });
+  });
+
+  it('refuses a workflow timeout at or beyond the upstream’s one-hour record expiry', () => {
+    expect(build({ workflow: { timeout: Duration.minutes(60) } })).toThrow(/below 60 minutes/);
+    expect(build({ workflow: { timeout: Duration.hours(2) } })).toThrow(/below 60 minutes/);
+    expect(build({ workflow: { timeout: Duration.seconds(30) } })).toThrow(/at least 1 minute/);
+  });
+
+  it('refuses poll seconds that are not whole numbers ≥ 1', () => {
+    expect(build({ workflow: { pollFirstSeconds: 0 } })).toThrow(/pollFirstSeconds must be a whole number of seconds/);
+    expect(build({ workflow: { pollIntervalSeconds: 1.5 } })).toThrow(/pollIntervalSeconds must be a whole number/);
+  });
+
+  it('refuses malformed upstream settings, naming the prop', () => {
+    expect(build({ workflow: { segmindBaseUrl: 'api.segmind.com' } })).toThrow(
+      /segmindBaseUrl must be an absolute URL/,
+    );
+    expect(build({ workflow: { segmindBaseUrl: 'ftp://api.segmind.com' } })).toThrow(
+      /segmindBaseUrl must be an http\(s\) URL/,
+    );
+    expect(build({ workflow: { outputHosts: ['https://cdn.example.com/'] } })).toThrow(
+      /outputHosts must be bare host names/,
+    );
+    expect(build({ workflow: { outputHosts: [] } })).toThrow(/outputHosts is empty/);
+    expect(build({ workflow: { maxVideoBytes: -1 } })).toThrow(/maxVideoBytes must be a positive whole number/);
+  });
+
+  it('refuses retention and throttling values that cannot work', () => {
+    expect(build({ bucket: { retentionDays: 0 } })).toThrow(/retentionDays must be a whole number of days/);
+    expect(build({ api: { throttleRateLimit: 0 } })).toThrow(/throttleRateLimit must be a positive number/);
+    expect(build({ api: { throttleBurstLimit: 2.5 } })).toThrow(/throttleBurstLimit must be a whole number/);
+    expect(build({ api: { stageName: 'prod/v2' } })).toThrow(/stageName may only hold/);
+  });
+});

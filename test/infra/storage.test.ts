@@ -1,0 +1,154 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, resourcesOfType } from './templateHelpers';
+
+let built: BuiltApp;
+
+beforeAll(() => {
+  built = buildTemplate();
+}, BUILD_TIMEOUT_MS);
+
+const outputRef = (name: string): string =>
+  (built.json.Outputs as Record<string, { Value: { Ref: string } }>)[name]?.Value.Ref ?? `no output ${name}`;
+
+function bucketProperties(logicalId: string): Record<string, unknown> {
+  const found = resourcesOfType(built.json, 'AWS::S3::Bucket').find(([id]) => id === logicalId);
+  if (!found) throw new Error(`no bucket ${logicalId}`);
+  return found[1].Properties;
+}
+
+describe('Infra: video bucket', () => {
+  it('is private, S3-encrypted and unversioned', () => {
+    const bucket = bucketProperties(outputRef('BucketName'));
+
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket).not.toHaveProperty('VersioningConfiguration');
+  });
+
+  it('sends its events to EventBridge', () => {
+    expect(bucketProperties(outputRef('BucketName')).NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+  });
+
+  it('expires jobs after 30 days, uploads after 7, and incomplete multipart uploads after 1', () => {
+    const rules = (
+      bucketProperties(outputRef('BucketName')).LifecycleConfiguration as { Rules: Record<string, unknown>[] }
+    ).Rules;
+
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: 'jobs/', ExpirationInDays: 30, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'uploads/', ExpirationInDays: 7, Status: 'Enabled' }),
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+      ]),
+    );
+    expect(rules.find((r) => r.AbortIncompleteMultipartUpload)).not.toHaveProperty('Prefix');
+  });
+
+  it('refuses plain-HTTP requests', () => {
+    built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: outputRef('BucketName') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('writes server access logs to a private access-log bucket', () => {
+    const logging = bucketProperties(outputRef('BucketName')).LoggingConfiguration as {
+      DestinationBucketName: { Ref: string };
+    };
+    const logBucket = bucketProperties(logging.DestinationBucketName.Ref);
+
+    expect(logging.DestinationBucketName.Ref).not.toBe(outputRef('BucketName'));
+    expect(logBucket.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(logBucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logging.DestinationBucketName.Ref },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('Infra: jobs table', () => {
+  it('is keyed by id, lists by owner and creation time, and expires on expiresAt', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'id', AttributeType: 'S' },
+        { AttributeName: 'owner', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byOwner',
+          KeySchema: [
+            { AttributeName: 'owner', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('bills on demand, recovers to a point in time, and is encrypted with the AWS managed key', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb.
+      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    });
+  });
+
+  it('is retained when the stack goes', () => {
+    built.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('Infra: secrets and outputs', () => {
+  it('holds the Segmind key for the operator to set, and a generated webhook signing secret', () => {
+    built.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('put-secret-value'),
+      SecretString: Match.absent(),
+    });
+    built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('webhook'),
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+  });
+
+  it('outputs what an operator and a client need', () => {
+    expect(Object.keys(built.json.Outputs as object).sort()).toEqual([
+      'ApiUrl',
+      'BucketName',
+      'JobsTableName',
+      'SegmindApiKeySecretArn',
+      'StateMachineArn',
+    ]);
+  });
+});
