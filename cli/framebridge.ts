@@ -63,7 +63,9 @@ async function run(argv: string[]): Promise<number> {
   try {
     stack = await startLocalStack({ port });
     const upstream = stack.endpoints.segmindIsEmulator ? 'Segmind emulator' : stack.endpoints.segmindUrl;
-    process.stdout.write(`Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (upstream: ${upstream})\n`);
+    process.stdout.write(
+      `Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (upstream: ${upstream})\n`,
+    );
     const result = await runTransition(stack, options, (line) => process.stdout.write(line));
     if (result.status === 'FAILED') {
       process.stderr.write(`\nTransition failed [${result.code}]: ${result.message}\n`);

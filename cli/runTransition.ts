@@ -57,7 +57,10 @@ async function frameUrl(stack: LocalStack, frame: string): Promise<string> {
 }
 
 async function apiJson(url: string, init: RequestInit & { apiKey: string }) {
-  const response = await fetch(url, { ...init, headers: { 'x-api-key': init.apiKey, 'content-type': 'application/json' } });
+  const response = await fetch(url, {
+    ...init,
+    headers: { 'x-api-key': init.apiKey, 'content-type': 'application/json' },
+  });
   const text = await response.text();
   let body: Record<string, unknown>;
   try {
@@ -98,7 +101,8 @@ export async function runTransition(
     apiKey,
     body: JSON.stringify(body),
   });
-  if (submitted.status !== 202) throw new Error(`The request was refused (HTTP ${submitted.status}): ${describeApiError(submitted.body)}`);
+  if (submitted.status !== 202)
+    throw new Error(`The request was refused (HTTP ${submitted.status}): ${describeApiError(submitted.body)}`);
   const jobId = String(submitted.body.request_id);
   const executionArn = `${endpoints.stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
   progress(`Submitted job ${jobId}\n`);

@@ -13,7 +13,10 @@ export interface ApiRoute {
   functionName?: string;
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
 
 function findGetAttTarget(value: unknown): string | undefined {
   if (Array.isArray(value)) return value.map(findGetAttTarget).find(Boolean);
@@ -33,7 +36,7 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
   const resources = template.Resources;
   const pathOf = (resourceRef: string | undefined): string => {
     const resource = resourceRef ? resources[resourceRef] : undefined;
-    if (!resource || resource.Type !== 'AWS::ApiGateway::Resource') return '';
+    if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
     return `${pathOf(refOf(resource.Properties?.ParentId))}/${String(resource.Properties?.PathPart)}`;
   };
   return Object.values(resources)

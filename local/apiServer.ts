@@ -9,7 +9,8 @@ import { invokeLambda } from './lambdaRuntime';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** API Gateway identifies a key by an id; locally a stable hash of the key stands in for it. */
-export const apiKeyIdFor = (key: string): string => `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+export const apiKeyIdFor = (key: string): string =>
+  `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 
 export interface LocalApiOptions {
   routes: readonly ApiRoute[];
@@ -109,15 +110,20 @@ export async function startLocalApi(options: LocalApiOptions) {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const method = request.method ?? 'GET';
       const match = matchRoute(options.routes, method, url.pathname);
-      if (!match) return sendJson(response, 404, { error: { code: 'not_found', message: `No route ${method} ${url.pathname}` } });
+      if (!match)
+        return sendJson(response, 404, { error: { code: 'not_found', message: `No route ${method} ${url.pathname}` } });
       if (match === 'method-not-allowed') {
-        return sendJson(response, 405, { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}` } });
+        return sendJson(response, 405, {
+          error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}` },
+        });
       }
       const { route, params } = match;
       const apiKey = request.headers['x-api-key'];
       const validKey = typeof apiKey === 'string' && options.apiKeys.includes(apiKey) ? apiKey : undefined;
       if (route.apiKeyRequired && !validKey) {
-        return sendJson(response, 403, { error: { code: 'forbidden', message: 'A valid x-api-key header is required' } });
+        return sendJson(response, 403, {
+          error: { code: 'forbidden', message: 'A valid x-api-key header is required' },
+        });
       }
       if (!route.handler) return sendJson(response, 200, { status: 'ok' });
       const body = await readBody(request);
@@ -125,12 +131,18 @@ export async function startLocalApi(options: LocalApiOptions) {
         return sendJson(response, 413, { error: { code: 'payload_too_large', message: 'The body exceeds 10 MB' } });
       }
       const event = toEvent(request, url, route, params, body, validKey);
-      const result = (await invokeLambda(route.handler, route.functionName ?? route.handler, event, 29_000)) as APIGatewayProxyResult;
+      const result = (await invokeLambda(
+        route.handler,
+        route.functionName ?? route.handler,
+        event,
+        29_000,
+      )) as APIGatewayProxyResult;
       response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
       response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch {
       // API Gateway answers 502 when the integration itself fails.
-      if (!response.headersSent) sendJson(response, 502, { error: { code: 'bad_gateway', message: 'Internal server error' } });
+      if (!response.headersSent)
+        sendJson(response, 502, { error: { code: 'bad_gateway', message: 'Internal server error' } });
       else response.end();
     }
   });

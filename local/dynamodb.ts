@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type CreateTableCommandInput, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
 type Props = Record<string, unknown>;
@@ -24,7 +24,10 @@ export function createTableInput(tableName: string, props: Props): CreateTableCo
 }
 
 /** dynalite on loopback, in memory, with the table the template declares. */
-export async function startLocalDynamo(table: { name: string; props: Props }, credentials: { accessKeyId: string; secretAccessKey: string }) {
+export async function startLocalDynamo(
+  table: { name: string; props: Props },
+  credentials: { accessKeyId: string; secretAccessKey: string },
+) {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

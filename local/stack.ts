@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { apiKeyIdFor, startLocalApi } from './apiServer';
 import { apiRoutesFromTemplate } from './apiRoutes';
+import { apiKeyIdFor, startLocalApi } from './apiServer';
 import { startLocalDynamo } from './dynamodb';
 import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from './emulator/server';
 import { invokeLambda } from './lambdaRuntime';
 import { localS3Credentials, startLocalS3 } from './s3';
-import { LocalStepFunctions, type TaskHandler } from './sfn/executions';
 import { startStepFunctionsEndpoint } from './sfn/endpoint';
+import { LocalStepFunctions, type TaskHandler } from './sfn/executions';
 import { synthesizeTemplate } from './template';
 
 /** Everything a tool needs to talk to the local stack; also written to `<data dir>/endpoints.json`. */
@@ -77,7 +77,12 @@ const envNumber = (name: string): number | undefined => {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = path.resolve(options.dataDir ?? process.env.FRAMEBRIDGE_DATA_DIR ?? '.framebridge');
-  const apiKeys = options.apiKeys ?? (process.env.FRAMEBRIDGE_API_KEYS ?? 'local-dev-key').split(',').map((k) => k.trim()).filter(Boolean);
+  const apiKeys =
+    options.apiKeys ??
+    (process.env.FRAMEBRIDGE_API_KEYS ?? 'local-dev-key')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
   const segmindApiKey = options.segmindApiKey ?? process.env.SEGMIND_API_KEY;
   await mkdir(dataDir, { recursive: true });
 
@@ -89,7 +94,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const synthesized = await synthesizeTemplate();
     const s3 = await startLocalS3(path.join(dataDir, 's3'), BUCKET);
     closers.push(s3.close);
-    const dynamo = await startLocalDynamo({ name: JOBS_TABLE, props: synthesized.jobsTableProperties }, localS3Credentials);
+    const dynamo = await startLocalDynamo(
+      { name: JOBS_TABLE, props: synthesized.jobsTableProperties },
+      localS3Credentials,
+    );
     closers.push(dynamo.close);
 
     let emulator: SegmindEmulator | undefined;
@@ -107,8 +115,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const stepFunctionsPort = { url: '' };
-    const pollFirst = options.pollFirstSeconds ?? envNumber('FRAMEBRIDGE_POLL_FIRST_S') ?? (emulator ? Math.max(1, Math.round(emulatorLatency)) : undefined);
-    const pollInterval = options.pollIntervalSeconds ?? envNumber('FRAMEBRIDGE_POLL_INTERVAL_S') ?? (emulator ? 1 : undefined);
+    const pollFirst =
+      options.pollFirstSeconds ??
+      envNumber('FRAMEBRIDGE_POLL_FIRST_S') ??
+      (emulator ? Math.max(1, Math.round(emulatorLatency)) : undefined);
+    const pollInterval =
+      options.pollIntervalSeconds ?? envNumber('FRAMEBRIDGE_POLL_INTERVAL_S') ?? (emulator ? 1 : undefined);
     const lambdaEnv: Record<string, string | undefined> = {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: localS3Credentials.accessKeyId,

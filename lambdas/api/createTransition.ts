@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import { bucketEnv, jobsTableEnv, parseEnv } from '../core/config';
 import { submittedView } from '../core/apiViews';
-import { dynamo, sfn } from '../shared/clients';
+import { bucketEnv, jobsTableEnv, parseEnv } from '../core/config';
 import { createTransitionJob } from '../shared/createJob';
+import { dynamo } from '../shared/dynamoClient';
 import { httpHandler, json, jsonBody, ownerOf, publicBaseUrl } from '../shared/http';
+import { sfn } from '../shared/sfnClient';
 
 const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend({ STATE_MACHINE_ARN: z.string().min(1) }));
 

@@ -2,9 +2,10 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { resultView } from '../core/apiViews';
 import { bucketEnv, jobsTableEnv, parseEnv, resultUrlEnv } from '../core/config';
-import { dynamo, s3 } from '../shared/clients';
+import { dynamo } from '../shared/dynamoClient';
 import { httpHandler, json, ownerOf, pathId } from '../shared/http';
 import { ownedJob } from '../shared/ownedJob';
+import { s3 } from '../shared/s3Client';
 
 const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend(resultUrlEnv.shape));
 const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
@@ -19,6 +20,7 @@ async function mintVideoUrl(bucket: string, key: string) {
 /** GET /v2/requests/{id} — the result, with the video as a presigned URL. */
 export const handler = httpHandler(async (event) => {
   const job = await ownedJob(store, pathId(event), ownerOf(event));
-  const video = job.status === 'COMPLETED' && job.output ? await mintVideoUrl(job.output.s3Bucket, job.output.videoKey) : undefined;
+  const video =
+    job.status === 'COMPLETED' && job.output ? await mintVideoUrl(job.output.s3Bucket, job.output.videoKey) : undefined;
   return json(job.status === 'FAILED' ? 422 : 200, resultView(job, video));
 });

@@ -1,6 +1,6 @@
 import { statusView } from '../core/apiViews';
 import { jobsTableEnv, parseEnv } from '../core/config';
-import { dynamo } from '../shared/clients';
+import { dynamo } from '../shared/dynamoClient';
 import { httpHandler, json, ownerOf, pathId } from '../shared/http';
 import { ownedJob } from '../shared/ownedJob';
 

@@ -39,7 +39,9 @@ export const pollEnv = z.object({
 /** Segmind's base URL and where its key comes from: a secret in AWS, the environment locally. */
 export const segmindEnv = z
   .object({
-    SEGMIND_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.segmind.com'),
+    SEGMIND_BASE_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('https://api.segmind.com'),
     SEGMIND_API_KEY: z.string().min(1).optional(),
     SEGMIND_API_KEY_SECRET_ARN: z.string().min(1).optional(),
   })

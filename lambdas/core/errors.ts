@@ -185,7 +185,7 @@ const codesByErrorName: Record<string, JobFailureCode> = {
  * UpstreamRejectedError carries its precise code in the message payload instead.
  */
 export function failureCodeForErrorName(name: string): JobFailureCode {
-  return codesByErrorName[name] ?? 'internal_error';
+  return Object.hasOwn(codesByErrorName, name) ? (codesByErrorName[name] ?? 'internal_error') : 'internal_error';
 }
 
 export function errorMessage(error: unknown): string {

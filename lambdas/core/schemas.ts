@@ -24,9 +24,7 @@ export const lipSyncVoices = {
   '14': 'Ethan',
 } as const;
 
-const speakerIdByName = new Map(
-  Object.entries(lipSyncVoices).map(([id, name]) => [name.toLowerCase(), id]),
-);
+const speakerIdByName = new Map(Object.entries(lipSyncVoices).map(([id, name]) => [name.toLowerCase(), id]));
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
@@ -45,7 +43,7 @@ function isHttpsUrl(value: string): boolean {
 }
 
 const frameUrl = z
-  .string({ error: 'must be a string' })
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .max(2048, { error: 'must be at most 2048 characters' })
   .refine((value) => isHttpsUrl(value) || parseS3Uri(value) !== undefined, {
     error: 'must be an https:// URL or an s3://bucket/key URI',
@@ -64,9 +62,7 @@ export const transitionRequestSchema = z
         .max(2048, { error: 'must be at most 2048 characters' }),
       first_frame_url: frameUrl,
       last_frame_url: frameUrl,
-      duration: z
-        .union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' })
-        .default(5),
+      duration: z.union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' }).default(5),
       quality: z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }).default('540p'),
       motion_mode: z.literal('normal', { error: 'must be "normal"' }).default('normal'),
       seed: z
@@ -90,7 +86,7 @@ export const transitionRequestSchema = z
         .transform((value, ctx) => {
           const trimmed = value.trim();
           if (trimmed.toLowerCase() === 'auto') return 'auto';
-          if (trimmed in lipSyncVoices) return trimmed;
+          if (Object.hasOwn(lipSyncVoices, trimmed)) return trimmed;
           const byName = speakerIdByName.get(trimmed.toLowerCase());
           if (byName) return byName;
           ctx.addIssue({

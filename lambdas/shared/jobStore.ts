@@ -16,7 +16,9 @@ export async function putNewJob(store: JobStore, job: Job): Promise<void> {
 }
 
 export async function getJob(store: JobStore, id: string): Promise<Job | undefined> {
-  const answer = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: { id }, ConsistentRead: true }));
+  const answer = await store.doc.send(
+    new GetCommand({ TableName: store.tableName, Key: { id }, ConsistentRead: true }),
+  );
   return answer.Item ? parseOrThrow(jobSchema, answer.Item, 'job record') : undefined;
 }
 
@@ -100,11 +102,16 @@ export function releaseSubmitClaim(store: JobStore, id: string): Promise<boolean
   return patchJob(store, id, { phase: 'queued' }, { onlyIfActive: true, remove: ['submitClaimedAt'] });
 }
 
-export function recordSubmitted(store: JobStore, id: string, upstreamRequestId: string): Promise<boolean> {
+export function recordSubmitted(
+  store: JobStore,
+  id: string,
+  upstreamRequestId: string,
+  submittedAt: string,
+): Promise<boolean> {
   return patchJob(
     store,
     id,
-    { phase: 'submitted', upstreamRequestId, upstreamStatus: 'QUEUED', submittedAt: new Date().toISOString() },
+    { phase: 'submitted', upstreamRequestId, upstreamStatus: 'QUEUED', submittedAt },
     { onlyIfActive: true },
   );
 }

@@ -1,6 +1,6 @@
-import { getJob, type JobStore } from './jobStore';
-import { HttpError } from './http';
 import type { Job } from '../core/job';
+import { HttpError } from './http';
+import { getJob, type JobStore } from './jobStore';
 
 /** A job of this owner, or 404 — another key's job is indistinguishable from none. */
 export async function ownedJob(store: JobStore, id: string, owner: string): Promise<Job> {

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secrets } from './clients';
+import { secrets } from './secretsClient';
 
 let cached: Promise<string> | undefined;
 

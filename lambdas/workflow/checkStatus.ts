@@ -1,6 +1,6 @@
 import { jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
 import { pollingStateSchema } from '../core/workflowState';
-import { dynamo } from '../shared/clients';
+import { dynamo } from '../shared/dynamoClient';
 import { segmindClientFrom } from '../shared/segmindFromEnv';
 import { workflowTask } from '../shared/workflowTask';
 import { checkStatus } from './steps/checkStatus';

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { bucketEnv, commaList, jobsTableEnv, optionalPositiveInt, parseEnv } from '../core/config';
 import { allowedOutputHosts } from '../core/outputHosts';
 import { completedStateSchema } from '../core/workflowState';
-import { dynamo, s3 } from '../shared/clients';
+import { dynamo } from '../shared/dynamoClient';
+import { s3 } from '../shared/s3Client';
 import { workflowTask } from '../shared/workflowTask';
 import { copyVideo } from './steps/copyVideo';
 

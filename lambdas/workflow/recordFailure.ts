@@ -1,6 +1,6 @@
 import { jobsTableEnv, parseEnv } from '../core/config';
 import { failureInputSchema } from '../core/workflowState';
-import { dynamo } from '../shared/clients';
+import { dynamo } from '../shared/dynamoClient';
 import { workflowTask } from '../shared/workflowTask';
 import { recordFailure } from './steps/recordFailure';
 

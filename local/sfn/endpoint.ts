@@ -34,7 +34,13 @@ const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Pro
   },
   DescribeExecution: (sfn, body) => {
     const execution = sfn.describe(executionArnInput.parse(body).executionArn);
-    return { ...summary(execution), input: execution.input, output: execution.output, error: execution.error, cause: execution.cause };
+    return {
+      ...summary(execution),
+      input: execution.input,
+      output: execution.output,
+      error: execution.error,
+      cause: execution.cause,
+    };
   },
   StopExecution: async (sfn, body) => {
     const input = executionArnInput.extend({ error: z.string().optional(), cause: z.string().optional() }).parse(body);
@@ -72,7 +78,10 @@ const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Pro
 
 function errorType(error: unknown): { status: number; type: string; message: string } {
   if (error instanceof z.ZodError) return { status: 400, type: 'ValidationException', message: error.message };
-  if (error instanceof Error && /^(ExecutionAlreadyExists|ExecutionDoesNotExist|StateMachineDoesNotExist)$/.test(error.name)) {
+  if (
+    error instanceof Error &&
+    /^(ExecutionAlreadyExists|ExecutionDoesNotExist|StateMachineDoesNotExist)$/.test(error.name)
+  ) {
     return { status: 400, type: error.name, message: error.message };
   }
   return { status: 500, type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) };
@@ -92,7 +101,11 @@ export async function startStepFunctionsEndpoint(sfn: LocalStepFunctions, port =
       response.end(JSON.stringify(body));
     };
     if (!operation) {
-      send(400, { __type: 'UnknownOperationException', message: `Unsupported operation ${target}` }, 'UnknownOperationException');
+      send(
+        400,
+        { __type: 'UnknownOperationException', message: `Unsupported operation ${target}` },
+        'UnknownOperationException',
+      );
       return;
     }
     try {

@@ -116,24 +116,35 @@ export class LocalStepFunctions {
     const retryIntervalOverrides =
       this.options.retryIntervalMs === undefined
         ? undefined
-        : Object.fromEntries(Object.keys(this.options.taskHandlers).map((state) => [state, this.options.retryIntervalMs ?? 0]));
+        : Object.fromEntries(
+            Object.keys(this.options.taskHandlers).map((state) => [state, this.options.retryIntervalMs ?? 0]),
+          );
     const run = this.machine.run(parsedInput, {
       overrides: { taskResourceLocalHandlers: taskHandlers, retryIntervalOverrides },
-      context: { Execution: { Id: execution.executionArn, Name: name, Input: parsedInput, StartTime: execution.startDate.toISOString() } },
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: name,
+          Input: parsedInput,
+          StartTime: execution.startDate.toISOString(),
+        },
+      },
     });
     this.aborts.set(execution.executionArn, run.abort);
     const recording = this.record(execution, run.eventLogs);
-    execution.done = run.result.then(
-      (output) => {
-        execution.status = 'SUCCEEDED';
-        execution.output = JSON.stringify(output);
-      },
-      (error: unknown) => this.settleFailure(execution, error),
-    ).finally(async () => {
-      execution.stopDate = new Date();
-      this.aborts.delete(execution.executionArn);
-      await recording.catch(() => undefined);
-    });
+    execution.done = run.result
+      .then(
+        (output) => {
+          execution.status = 'SUCCEEDED';
+          execution.output = JSON.stringify(output);
+        },
+        (error: unknown) => this.settleFailure(execution, error),
+      )
+      .finally(async () => {
+        execution.stopDate = new Date();
+        this.aborts.delete(execution.executionArn);
+        await recording.catch(() => undefined);
+      });
     this.executions.set(execution.executionArn, execution);
     return execution;
   }

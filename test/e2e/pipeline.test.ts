@@ -48,9 +48,18 @@ describe('E2E: the transition pipeline on the local stack', () => {
       retryIntervalMs: 20,
     });
     const { endpoints } = stack;
-    s3 = new S3Client({ endpoint: endpoints.s3Url, region: endpoints.region, credentials: endpoints.credentials, forcePathStyle: true });
+    s3 = new S3Client({
+      endpoint: endpoints.s3Url,
+      region: endpoints.region,
+      credentials: endpoints.credentials,
+      forcePathStyle: true,
+    });
     jobs = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: endpoints.dynamoDbUrl, region: endpoints.region, credentials: endpoints.credentials }),
+      new DynamoDBClient({
+        endpoint: endpoints.dynamoDbUrl,
+        region: endpoints.region,
+        credentials: endpoints.credentials,
+      }),
     );
   });
 
@@ -69,7 +78,14 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const submissionsBefore = stack.emulator?.submissions() ?? 0;
 
     // Act
-    const outcome = await runTransition(stack, { first, last, prompt: 'dawn to night', duration: 8, quality: '720p', seed: 42 });
+    const outcome = await runTransition(stack, {
+      first,
+      last,
+      prompt: 'dawn to night',
+      duration: 8,
+      quality: '720p',
+      seed: 42,
+    });
 
     // Assert
     expect(outcome.status).toBe('COMPLETED');
@@ -96,14 +112,24 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: videoKey }));
     expect(head.ContentLength).toBe(outcome.video.length);
     expect(head.ContentType).toBe('video/mp4');
-    await expect(s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: `jobs/${outcome.jobId}/result.json` }))).resolves.toBeDefined();
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: `jobs/${outcome.jobId}/result.json` })),
+    ).resolves.toBeDefined();
 
     const record = await jobRecord(outcome.jobId);
-    expect(record).toMatchObject({ status: 'COMPLETED', phase: 'completed', output: { videoKey, bytes: outcome.video.length } });
+    expect(record).toMatchObject({
+      status: 'COMPLETED',
+      phase: 'completed',
+      output: { videoKey, bytes: outcome.video.length },
+    });
     expect(record?.upstreamRequestId).toEqual(expect.any(String));
 
     // The execution is visible through the Step Functions endpoint, via the real SDK.
-    const sfn = new SFNClient({ endpoint: stack.endpoints.stepFunctionsUrl, region: stack.endpoints.region, credentials: stack.endpoints.credentials });
+    const sfn = new SFNClient({
+      endpoint: stack.endpoints.stepFunctionsUrl,
+      region: stack.endpoints.region,
+      credentials: stack.endpoints.credentials,
+    });
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: outcome.executionArn }));
     sfn.destroy();
     expect(execution.status).toBe('SUCCEEDED');
@@ -124,7 +150,10 @@ describe('E2E: the transition pipeline on the local stack', () => {
       error: { code: 'upstream_failed', message: expect.stringContaining(UPSTREAM_FAILURE) },
     });
     await stack.stepFunctions.describe(outcome.executionArn).done;
-    expect(stack.stepFunctions.describe(outcome.executionArn)).toMatchObject({ status: 'FAILED', error: 'upstream_failed' });
+    expect(stack.stepFunctions.describe(outcome.executionArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'upstream_failed',
+    });
     await expect(
       s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: `jobs/${outcome.jobId}/video.mp4` })),
     ).rejects.toMatchObject({ name: 'NotFound' });
@@ -145,7 +174,14 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const response = await fetch(`${stack.endpoints.apiUrl}/v2/pixverse-5-transition`, {
       method: 'POST',
       headers: { 'x-api-key': 'e2e-key', 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'x', first_frame_url: 'https://example.com/a.png', last_frame_url: 'https://example.com/b.png', duration: 8, quality: '1080p', colour: 'red' }),
+      body: JSON.stringify({
+        prompt: 'x',
+        first_frame_url: 'https://example.com/a.png',
+        last_frame_url: 'https://example.com/b.png',
+        duration: 8,
+        quality: '1080p',
+        colour: 'red',
+      }),
     });
 
     expect(response.status).toBe(400);

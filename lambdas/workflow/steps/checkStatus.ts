@@ -27,9 +27,18 @@ export async function checkStatus(state: PollingState, deps: CheckStatusDeps): P
   if (status === 'COMPLETED') {
     const result = await deps.segmind.result(state.upstreamRequestId);
     if (result.status === 'FAILED' || !result.videoUrl) {
-      return { ...state, status: 'FAILED', upstreamError: result.error ?? 'The upstream job completed without a video' };
+      return {
+        ...state,
+        status: 'FAILED',
+        upstreamError: result.error ?? 'The upstream job completed without a video',
+      };
     }
-    await patchJob(deps.store, state.jobId, { phase: 'copying', upstreamStatus: status, metrics: result.metrics }, { onlyIfActive: true });
+    await patchJob(
+      deps.store,
+      state.jobId,
+      { phase: 'copying', upstreamStatus: status, metrics: result.metrics },
+      { onlyIfActive: true },
+    );
     return { ...state, status, videoUrl: result.videoUrl };
   }
 
@@ -44,7 +53,12 @@ export async function checkStatus(state: PollingState, deps: CheckStatusDeps): P
     );
   }
   if (job.upstreamStatus !== status) {
-    await patchJob(deps.store, state.jobId, { phase: phaseOfUpstream[status], upstreamStatus: status }, { onlyIfActive: true });
+    await patchJob(
+      deps.store,
+      state.jobId,
+      { phase: phaseOfUpstream[status], upstreamStatus: status },
+      { onlyIfActive: true },
+    );
   }
   return { ...state, status, pollCount: state.pollCount + 1, waitSeconds: next.waitSeconds };
 }

@@ -38,9 +38,16 @@ async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController):
   const timer = setTimeout(() => abort.abort(), deps.headersTimeoutMs ?? 30_000);
   let response: Response;
   try {
-    response = await (deps.fetchImpl ?? fetch)(url, { redirect: 'manual', signal: abort.signal });
+    // identity: fetch would otherwise inflate a gzip body behind our byte count's back.
+    response = await (deps.fetchImpl ?? fetch)(url, {
+      redirect: 'manual',
+      signal: abort.signal,
+      headers: { 'accept-encoding': 'identity' },
+    });
   } catch (error) {
-    throw new VideoDownloadError(`Could not fetch the video from ${url.host}: ${errorMessage(error)}`, { cause: error });
+    throw new VideoDownloadError(`Could not fetch the video from ${url.host}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -198,7 +205,7 @@ export async function copyVideo(
     );
   } catch (error) {
     await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: videoKey })).catch(() => undefined);
-    throw error;
+    throw new VideoDownloadError(`Storing the result failed: ${errorMessage(error)}`, { cause: error });
   }
   await recordCompleted(deps.store, state.jobId, output, metrics);
   return { jobId: state.jobId, status: 'COMPLETED', s3Uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes };

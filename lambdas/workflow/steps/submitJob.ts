@@ -50,6 +50,8 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
     waitSeconds: firstWaitSeconds(job.request, deps.pollSettings),
   });
 
+  // Frames are presigned before the claim: a failure here has sent nothing.
+  const body = await upstreamBody(job.request, deps);
   if (!(await claimSubmit(deps.store, jobId))) {
     const current = await getJob(deps.store, jobId);
     if (current?.upstreamRequestId && current.submittedAt) {
@@ -60,7 +62,6 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
     );
   }
 
-  const body = await upstreamBody(job.request, deps);
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   let submitted: { requestId: string };
   for (let attempt = 1; ; attempt++) {
@@ -68,7 +69,8 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
       submitted = await deps.segmind.submit(body);
       break;
     } catch (error) {
-      const waitMs = error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
+      const waitMs =
+        error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
       if (attempt === 1 && waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS) {
         await sleep(waitMs + 250);
         continue;
@@ -79,6 +81,7 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
       throw error;
     }
   }
-  await recordSubmitted(deps.store, jobId, submitted.requestId);
-  return pollFrom(submitted.requestId, new Date().toISOString());
+  const submittedAt = new Date().toISOString();
+  await recordSubmitted(deps.store, jobId, submitted.requestId, submittedAt);
+  return pollFrom(submitted.requestId, submittedAt);
 }

@@ -137,4 +137,11 @@ describe('Core: failureCodeForErrorName', () => {
   it('answers internal_error for a name it does not know', () => {
     expect(failureCodeForErrorName('SomethingElse')).toBe('internal_error');
   });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'does not resolve %s from the object prototype',
+    (name) => {
+      expect(failureCodeForErrorName(name)).toBe('internal_error');
+    },
+  );
 });

@@ -35,8 +35,8 @@ describe('Core: transition request schema', () => {
       ['prompt empty', { ...validBody, prompt: '' }, 'prompt', /must not be empty/],
       ['prompt of 2049 characters', { ...validBody, prompt: chars(2049) }, 'prompt', /at most 2048 characters/],
       ['prompt not a string', { ...validBody, prompt: 42 }, 'prompt', /must be a string/],
-      ['first_frame_url missing', without('first_frame_url'), 'first_frame_url', /must be a string/],
-      ['last_frame_url missing', without('last_frame_url'), 'last_frame_url', /must be a string/],
+      ['first_frame_url missing', without('first_frame_url'), 'first_frame_url', /is required/],
+      ['last_frame_url missing', without('last_frame_url'), 'last_frame_url', /is required/],
       [
         'first_frame_url over http',
         { ...validBody, first_frame_url: 'http://cdn.example.com/a.png' },
@@ -146,6 +146,18 @@ describe('Core: transition request schema', () => {
       [
         'lip_sync_tts_speaker_id unknown voice',
         { ...validBody, lip_sync_tts_speaker_id: 'Bob' },
+        'lip_sync_tts_speaker_id',
+        /voice name/,
+      ],
+      [
+        'lip_sync_tts_speaker_id "constructor" (an inherited property name)',
+        { ...validBody, lip_sync_tts_speaker_id: 'constructor' },
+        'lip_sync_tts_speaker_id',
+        /voice name/,
+      ],
+      [
+        'lip_sync_tts_speaker_id "toString"',
+        { ...validBody, lip_sync_tts_speaker_id: 'toString' },
         'lip_sync_tts_speaker_id',
         /voice name/,
       ],

@@ -583,6 +583,22 @@ describe('Function: copyVideo', () => {
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
   });
 
+  it('asks for the identity encoding, so a gzip-capable host sends the bytes as they are', async () => {
+    // Arrange: a host that gzips whenever the client allows it
+    let acceptEncoding: string | undefined;
+    route = (request, response) => {
+      acceptEncoding = String(request.headers['accept-encoding'] ?? '');
+      serve(mp4Bytes(5000))(request, response);
+    };
+
+    // Act
+    const copied = await copyVideo(state(), deps());
+
+    // Assert
+    expect(acceptEncoding).toBe('identity');
+    expect(copied.bytes).toBe(5000);
+  });
+
   it('stores a chunked body (no content-length) of a valid MP4', async () => {
     // Arrange
     route = serveChunked(mp4Bytes(10_000), 7);
@@ -834,8 +850,9 @@ describe('Function: copyVideo', () => {
     // Act
     const error = await failureOf(copyVideo(state(), deps()));
 
-    // Assert
-    expect(error).toBe(s3Down);
+    // Assert: retryable, the video gone, the job not completed
+    expect(error).toBeInstanceOf(VideoDownloadError);
+    expect((error as Error).cause).toBe(s3Down);
     expect(s3Mock.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
       { Bucket: BUCKET, Key: videoKey },
     ]);

@@ -1,0 +1,4 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** Created once per cold start. */
+export const secrets = new SecretsManagerClient({});
