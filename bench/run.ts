@@ -80,7 +80,7 @@ async function copyBench() {
   const s3 = new S3Client({
     endpoint: s3server.url,
     region: 'us-east-1',
-    credentials: localS3Credentials,
+    credentials: localS3Credentials(),
     forcePathStyle: true,
   });
   // The job record write is not what is measured: a no-op table stands in for it.

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import S3rver from '@20minutes/s3rver';
 
-/** s3rver's built-in account: SigV4 is verified against it, presigned URLs included. */
-export const localS3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/**
+ * s3rver's built-in account: SigV4 is verified against it, presigned URLs included.
+ * A fresh object each time: the SDK annotates the credentials objects it is given.
+ */
+export const localS3Credentials = () => ({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
 
 /** s3rver on loopback, with the bucket pre-created (CreateBucket through the SDK fails on it). */
 export async function startLocalS3(directory: string, bucket: string) {

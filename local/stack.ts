@@ -96,7 +96,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(s3.close);
     const dynamo = await startLocalDynamo(
       { name: JOBS_TABLE, props: synthesized.jobsTableProperties },
-      localS3Credentials,
+      localS3Credentials(),
     );
     closers.push(dynamo.close);
 
@@ -123,8 +123,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       options.pollIntervalSeconds ?? envNumber('FRAMEBRIDGE_POLL_INTERVAL_S') ?? (emulator ? 1 : undefined);
     const lambdaEnv: Record<string, string | undefined> = {
       AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: localS3Credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localS3Credentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: localS3Credentials().accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localS3Credentials().secretAccessKey,
       AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -192,7 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jobsTable: JOBS_TABLE,
       stateMachineArn: STATE_MACHINE_ARN,
       region: REGION,
-      credentials: localS3Credentials,
+      credentials: localS3Credentials(),
       apiKeys,
     };
     await writeFile(path.join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
