@@ -32,6 +32,32 @@ export const jobOutputSchema = z.object({
 
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string() });
 
+/** Where a job came from: the API, or a manifest dropped in the bucket's inbox/. */
+export const jobSourceSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('api') }),
+  z.object({
+    type: z.literal('s3'),
+    bucket: z.string(),
+    key: z.string(),
+    versionId: z.string().optional(),
+    /** `inbox/<name>.json` → `<name>`: outputs go to `outbox/<name>.*`. */
+    name: z.string(),
+  }),
+]);
+export type JobSource = z.infer<typeof jobSourceSchema>;
+
+/** The webhook delivery's outcome, shown by the status endpoint. */
+export const webhookRecordSchema = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int().nonnegative(),
+  lastStatus: z.number().int().optional(),
+  lastError: z.string().optional(),
+  lastAttemptAt: z.string().optional(),
+  deliveredAt: z.string().optional(),
+});
+export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
+
 /** The job record in the Jobs table. Every workflow step validates what it reads. */
 export const jobSchema = z.object({
   id: z.string(),
@@ -51,6 +77,12 @@ export const jobSchema = z.object({
   output: jobOutputSchema.optional(),
   error: jobErrorSchema.optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
+  /** sha256 of the parsed request: an idempotent replay must match it. */
+  requestHash: z.string().optional(),
+  /** The Idempotency-Key the job was created with, if any. */
+  idempotencyKey: z.string().optional(),
+  source: jobSourceSchema.optional(),
+  webhook: webhookRecordSchema.optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 export type JobOutput = z.infer<typeof jobOutputSchema>;
