@@ -104,10 +104,32 @@ export function extractStateMachineDefinition(
   if (!isAslDefinition(definition)) {
     throw new Error(`State machine ${stateMachineLogicalId}: the definition has no StartAt/States.`);
   }
-  return { definition, functionsByArn: extractFunctions(context), stateMachineLogicalId };
+  return { definition, functionsByArn: functionsOf(context), stateMachineLogicalId };
 }
 
 /** The placeholder ARN of a Lambda function, as it appears in the extracted definition. */
+/**
+ * Resolves intrinsics in any template value (an event pattern, a rule target)
+ * with the same placeholder names as the definition. `undefined` for AWS::NoValue.
+ */
+export function resolveTemplateValue(
+  template: Record<string, unknown>,
+  value: unknown,
+  options: ExtractOptions = {},
+  path = 'value',
+): unknown {
+  const resolved = resolveValue(value, createContext(template, options), path);
+  return resolved === NO_VALUE ? undefined : resolved;
+}
+
+/** Every function with handler metadata, by placeholder ARN, environment resolved. */
+export function extractFunctions(
+  template: Record<string, unknown>,
+  options: ExtractOptions = {},
+): Record<string, TemplateFunction> {
+  return functionsOf(createContext(template, options));
+}
+
 export function lambdaPlaceholderArn(logicalId: string, options: ExtractOptions = {}): string {
   const name = options.physicalNames?.[logicalId] ?? logicalId;
   return `arn:aws:lambda:${options.region ?? 'us-east-1'}:${options.accountId ?? '000000000000'}:function:${name}`;
@@ -168,7 +190,7 @@ function findStateMachine(
   return only;
 }
 
-function extractFunctions(context: ResolveContext): Record<string, TemplateFunction> {
+function functionsOf(context: ResolveContext): Record<string, TemplateFunction> {
   const functionsByArn: Record<string, TemplateFunction> = {};
   for (const [logicalId, resource] of Object.entries(context.resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;

@@ -1,43 +1,131 @@
-import { extractStateMachineDefinition } from '../infra/aslFromTemplate';
+import {
+  type AslDefinition,
+  type ExtractOptions,
+  extractFunctions,
+  extractStateMachineDefinition,
+  resolveTemplateValue,
+} from '../infra/aslFromTemplate';
 import { createFramebridgeApp } from '../infra/framebridgeApp';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
-export type CloudFormationTemplate = { Resources: Record<string, Resource> };
+export type CloudFormationTemplate = {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown }>;
+};
 
-export interface SynthesizedStack {
+export interface LocalFunction {
+  logicalId: string;
+  handler: string;
+  environment: Record<string, unknown>;
+  timeoutSeconds: number;
+}
+
+export interface LocalStateMachine {
+  logicalId: string;
+  arn: string;
+  definition: AslDefinition;
+}
+
+export interface LocalRule {
+  logicalId: string;
+  /** Bus name, `default` when the rule names none. */
+  busName: string;
+  pattern: Record<string, unknown>;
+  /** Functions the rule invokes. */
+  targets: LocalFunction[];
+}
+
+/** What the local stack runs, read from the synthesized template. */
+export interface LocalTemplate {
   template: CloudFormationTemplate;
-  definition: { StartAt: string; States: Record<string, { Type: string; Parameters?: unknown }> };
-  functionsByArn: Record<string, { logicalId: string; handler: string; timeoutSeconds: number }>;
+  functionsByArn: Record<string, LocalFunction>;
+  stateMachines: LocalStateMachine[];
+  /** The transition workflow (the stack's StateMachineArn output). */
+  mainStateMachineArn: string;
+  rules: LocalRule[];
   jobsTableProperties: Record<string, unknown>;
 }
 
+/** Local names for resources; everything else keeps its logical id. */
+export interface LocalNames {
+  bucket: string;
+  jobsTable: string;
+  transitionStateMachine: string;
+  eventBus: string;
+}
+
+const outputRef = (template: CloudFormationTemplate, output: string): string | undefined => {
+  const value = template.Outputs?.[output]?.Value;
+  return value && typeof value === 'object' && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined;
+};
+
+const getAttTarget = (value: unknown): string | undefined => {
+  const getAtt = value && typeof value === 'object' ? (value as Record<string, unknown>)['Fn::GetAtt'] : undefined;
+  if (Array.isArray(getAtt)) return String(getAtt[0]);
+  return typeof getAtt === 'string' ? getAtt.split('.')[0] : undefined;
+};
+
 /**
  * Synthesizes the CDK app in-process (bundling skipped: only the template is
- * needed) and takes from it what the local stack runs: the state machine
- * definition, which module each function runs, and the jobs table's keys.
+ * needed) and reads from it what the local stack runs: every state machine's
+ * definition, which module each function runs with which environment, the
+ * EventBridge rules and their targets, and the jobs table's keys. Intrinsics
+ * resolve to the local names, so handlers get the configuration CDK wrote.
  */
-export async function synthesizeTemplate(): Promise<SynthesizedStack> {
+export async function synthesizeTemplate(names: LocalNames, region: string, accountId: string): Promise<LocalTemplate> {
   const { app, stack } = createFramebridgeApp({ skipBundling: true, nag: false });
   const template = app.synth().getStackArtifact(stack.artifactId).template as CloudFormationTemplate;
-  const extracted = extractStateMachineDefinition(template);
+  const resources = template.Resources;
+  const idsOfType = (type: string) => Object.keys(resources).filter((id) => resources[id]?.Type === type);
+
+  const mainMachineId = outputRef(template, 'StateMachineArn') ?? idsOfType('AWS::StepFunctions::StateMachine')[0];
+  if (!mainMachineId) throw new Error('The template defines no state machine');
+  const physicalNames: Record<string, string> = {};
+  const bucketId = outputRef(template, 'BucketName');
+  const tableId = outputRef(template, 'JobsTableName') ?? idsOfType('AWS::DynamoDB::Table')[0];
+  const busId = outputRef(template, 'EventBusName') ?? idsOfType('AWS::Events::EventBus')[0];
+  if (bucketId) physicalNames[bucketId] = names.bucket;
+  if (tableId) physicalNames[tableId] = names.jobsTable;
+  if (busId) physicalNames[busId] = names.eventBus;
+  physicalNames[mainMachineId] = names.transitionStateMachine;
+  const options: ExtractOptions = { region, accountId, physicalNames };
+
   const functionsByArn = Object.fromEntries(
-    Object.entries(extracted.functionsByArn).map(([arn, fn]) => [
+    Object.entries(extractFunctions(template, options)).map(([arn, fn]) => [
       arn,
-      {
-        logicalId: fn.logicalId,
-        handler: fn.handler,
-        timeoutSeconds: Number(template.Resources[fn.logicalId]?.Properties?.Timeout ?? 60),
-      },
+      { ...fn, timeoutSeconds: Number(resources[fn.logicalId]?.Properties?.Timeout ?? 3) },
     ]),
   );
-  const table = Object.values(template.Resources).find(
-    (resource) => resource.Type === 'AWS::DynamoDB::Table' || resource.Type === 'AWS::DynamoDB::GlobalTable',
-  );
+  const functionByLogicalId = new Map(Object.values(functionsByArn).map((fn) => [fn.logicalId, fn]));
+
+  const stateMachines = idsOfType('AWS::StepFunctions::StateMachine').map((logicalId) => ({
+    logicalId,
+    arn: `arn:aws:states:${region}:${accountId}:stateMachine:${physicalNames[logicalId] ?? logicalId}`,
+    definition: extractStateMachineDefinition(template, { ...options, stateMachineLogicalId: logicalId }).definition,
+  }));
+
+  const rules = idsOfType('AWS::Events::Rule').flatMap((logicalId): LocalRule[] => {
+    const props = resources[logicalId]?.Properties ?? {};
+    if (props.State === 'DISABLED' || !props.EventPattern) return [];
+    const busName = props.EventBusName
+      ? String(resolveTemplateValue(template, props.EventBusName, options, `${logicalId}.EventBusName`))
+      : 'default';
+    const targets = ((props.Targets as { Arn: unknown }[] | undefined) ?? []).flatMap((target) => {
+      const fn = functionByLogicalId.get(getAttTarget(target.Arn) ?? '');
+      return fn ? [fn] : [];
+    });
+    const pattern = resolveTemplateValue(template, props.EventPattern, options, `${logicalId}.EventPattern`);
+    return [{ logicalId, busName, pattern: pattern as Record<string, unknown>, targets }];
+  });
+
+  const table = tableId ? resources[tableId] : undefined;
   if (!table?.Properties) throw new Error('The template defines no jobs table');
   return {
     template,
-    definition: extracted.definition as SynthesizedStack['definition'],
     functionsByArn,
+    stateMachines,
+    mainStateMachineArn: stateMachines.find((machine) => machine.logicalId === mainMachineId)?.arn ?? '',
+    rules,
     jobsTableProperties: table.Properties,
   };
 }

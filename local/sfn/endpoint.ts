@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
-import type { Execution, ExecutionStatus, LocalStepFunctions } from './executions';
+import type { Execution, ExecutionStatus } from './executions';
+import type { StateMachineRegistry } from './registry';
 
 /**
  * A small server speaking the Step Functions JSON protocol (awsJson1_0), so the
@@ -24,16 +25,19 @@ function summary(execution: Execution) {
 
 const executionArnInput = z.object({ executionArn: z.string() });
 
-const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Promise<unknown> | unknown> = {
+const operations: Record<string, (sfn: StateMachineRegistry, body: unknown) => Promise<unknown> | unknown> = {
   StartExecution: (sfn, body) => {
     const input = z
       .object({ stateMachineArn: z.string(), name: z.string().optional(), input: z.string().optional() })
       .parse(body);
-    const execution = sfn.start(input.stateMachineArn, input.name ?? crypto.randomUUID(), input.input ?? '{}');
+    const execution = sfn
+      .machine(input.stateMachineArn)
+      .start(input.stateMachineArn, input.name ?? crypto.randomUUID(), input.input ?? '{}');
     return { executionArn: execution.executionArn, startDate: seconds(execution.startDate) };
   },
   DescribeExecution: (sfn, body) => {
-    const execution = sfn.describe(executionArnInput.parse(body).executionArn);
+    const { executionArn } = executionArnInput.parse(body);
+    const execution = sfn.machineOfExecution(executionArn).describe(executionArn);
     return {
       ...summary(execution),
       input: execution.input,
@@ -44,7 +48,9 @@ const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Pro
   },
   StopExecution: async (sfn, body) => {
     const input = executionArnInput.extend({ error: z.string().optional(), cause: z.string().optional() }).parse(body);
-    const execution = await sfn.stop(input.executionArn, { error: input.error, cause: input.cause });
+    const execution = await sfn
+      .machineOfExecution(input.executionArn)
+      .stop(input.executionArn, { error: input.error, cause: input.cause });
     return { stopDate: seconds(execution.stopDate ?? new Date()) };
   },
   ListExecutions: (sfn, body) => {
@@ -56,7 +62,9 @@ const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Pro
         nextToken: z.string().optional(),
       })
       .parse(body);
-    const all = sfn.list(input.stateMachineArn, input.statusFilter as ExecutionStatus | undefined);
+    const all = sfn
+      .machine(input.stateMachineArn)
+      .list(input.stateMachineArn, input.statusFilter as ExecutionStatus | undefined);
     const start = input.nextToken ? Number(input.nextToken) : 0;
     const size = input.maxResults || 100;
     const page = all.slice(start, start + size);
@@ -65,13 +73,16 @@ const operations: Record<string, (sfn: LocalStepFunctions, body: unknown) => Pro
   },
   GetExecutionHistory: (sfn, body) => {
     const input = executionArnInput.extend({ reverseOrder: z.boolean().optional() }).parse(body);
-    const events = sfn.describe(input.executionArn).history.map((event) => ({
-      id: event.id,
-      previousEventId: event.previousEventId,
-      timestamp: seconds(event.timestamp),
-      type: event.type,
-      ...(event.stateName ? { stateEnteredEventDetails: { name: event.stateName } } : {}),
-    }));
+    const events = sfn
+      .machineOfExecution(input.executionArn)
+      .describe(input.executionArn)
+      .history.map((event) => ({
+        id: event.id,
+        previousEventId: event.previousEventId,
+        timestamp: seconds(event.timestamp),
+        type: event.type,
+        ...(event.stateName ? { stateEnteredEventDetails: { name: event.stateName } } : {}),
+      }));
     return { events: input.reverseOrder ? events.reverse() : events };
   },
 };
@@ -87,7 +98,7 @@ function errorType(error: unknown): { status: number; type: string; message: str
   return { status: 500, type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) };
 }
 
-export async function startStepFunctionsEndpoint(sfn: LocalStepFunctions, port = 0) {
+export async function startStepFunctionsEndpoint(sfn: StateMachineRegistry, port = 0) {
   const server = http.createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
