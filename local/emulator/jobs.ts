@@ -1,3 +1,4 @@
+import type { HttpFault, SubmitFault, VideoFault } from './faults';
 import type { SubmitBody } from './request';
 
 export type JobStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
@@ -11,6 +12,16 @@ export interface EmulatorScenario {
   expireImmediately?: boolean;
   /** The job stays PROCESSING forever. */
   neverFinish?: boolean;
+  /** Answers for successive submit attempts of this body, before the normal answer. */
+  submitFaults?: readonly SubmitFault[];
+  /** Answers for successive status polls of this job, before the normal answer. */
+  statusFaults?: readonly HttpFault[];
+  /** Answers for successive result reads of this job, before the normal answer. */
+  resultFaults?: readonly HttpFault[];
+  /** Successive downloads of this job's video misbehave this way, then it is served. */
+  videoFaults?: readonly VideoFault[];
+  /** The result's video URL points at this URL instead of the emulator's file. */
+  videoUrlOverride?: string;
 }
 
 export interface Job {
@@ -25,6 +36,10 @@ export interface Job {
   /** A failure while downloading or rendering: shown as soon as it happens. */
   error?: string;
   renderedAt?: number;
+  /** Counters that pick the next scripted fault. */
+  statusReads: number;
+  resultReads: number;
+  videoReads: number;
 }
 
 /** Share of the latency during which a job is QUEUED before it turns PROCESSING. */

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { applyHttpFault, applyVideoFault, type HttpFault } from './faults';
 import { checkFrame, downloadFrame, FrameError } from './frames';
 import { type EmulatorScenario, inferenceSeconds, type Job, jobError, jobStatus, shapeOutput } from './jobs';
 import { createLimiter } from './limiter';
@@ -29,6 +30,8 @@ export interface EmulatorOptions {
   fetchFrame?: (url: string) => Promise<Buffer>;
   /** Per-job fault injection, chosen from the submitted body. */
   scenario?: (request: Record<string, unknown>) => EmulatorScenario | undefined;
+  /** Jobs allowed to run at once; a submit beyond answers 429 with `x-rate-limit-reset-at-utc`. @default unlimited */
+  maxConcurrentJobs?: number;
 }
 
 export interface SegmindEmulator {
@@ -37,6 +40,12 @@ export interface SegmindEmulator {
   /** Submits accepted so far: each one is a job Segmind would bill. */
   submissions(): number;
   jobs(): ReadonlyArray<{ requestId: string; status: string; body: Record<string, unknown> }>;
+  /** Submit requests received, accepted or not. */
+  submitRequests(): number;
+  /** The most jobs that were running (not COMPLETED or FAILED) at once. */
+  peakConcurrentJobs(): number;
+  /** Stops accepting connections for `ms` (clients get ECONNREFUSED), then listens again on the same port. */
+  refuseConnections(ms: number): Promise<void>;
   /** Stops listening, drops open connections and kills renders in flight. */
   close(): Promise<void>;
 }
@@ -134,6 +143,9 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
   const jobs = new Map<string, Job>();
   const inFlight = new Set<Promise<void>>();
   let submissions = 0;
+  let submitRequests = 0;
+  let peakConcurrent = 0;
+  const submitAttempts = new Map<string, number>();
   let baseUrl = '';
 
   const videoPath = (id: string) => join(videosDir, `${id}.mp4`);
@@ -189,11 +201,43 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     }
   }
 
-  function submit(body: unknown): Record<string, unknown> {
+  function runningJobs(now: number): number {
+    let running = 0;
+    for (const job of jobs.values()) {
+      const status = jobStatus(job, now, latencyMs);
+      if (status === 'QUEUED' || status === 'PROCESSING') running += 1;
+    }
+    return running;
+  }
+
+  /** The submit, or the scripted fault for this attempt of this body. */
+  function submitOrFault(res: ServerResponse, body: unknown): void {
+    submitRequests += 1;
     if (!isPlainObject(body)) throw new HttpError(400, 'Request body must be a JSON object');
+    const scenario = options.scenario?.(body) ?? {};
+    const key = JSON.stringify(body);
+    const attempt = (submitAttempts.get(key) ?? 0) + 1;
+    submitAttempts.set(key, attempt);
+    const fault = scenario.submitFaults?.[attempt - 1];
+    if (fault && 'kind' in fault && fault.kind.startsWith('accept-then-')) {
+      submit(body, scenario);
+      if (fault.kind === 'accept-then-reset') res.socket?.destroy();
+      return;
+    }
+    if (fault) return applyHttpFault(res, fault as HttpFault);
+    if (options.maxConcurrentJobs !== undefined && runningJobs(Date.now()) >= options.maxConcurrentJobs) {
+      const resetAt = new Date(Date.now() + Math.min(latencyMs, 2000) + 250).toISOString();
+      res.writeHead(429, { 'content-type': 'application/json', 'x-rate-limit-reset-at-utc': resetAt });
+      res.end(JSON.stringify({ error: 'Too many concurrent requests' }));
+      return;
+    }
+    sendJson(res, 200, submit(body, scenario));
+    peakConcurrent = Math.max(peakConcurrent, runningJobs(Date.now()));
+  }
+
+  function submit(body: Record<string, unknown>, scenario: EmulatorScenario): Record<string, unknown> {
     const parsed = parseSubmitBody(body);
     if (!parsed.ok) throw new HttpError(400, parsed.error);
-    const scenario = options.scenario?.(body) ?? {};
     const job: Job = {
       requestId: randomUUID(),
       body,
@@ -201,6 +245,9 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
       scenario,
       submittedAt: Date.now(),
       plannedFailure: scenario.fail ?? deferredRejection(parsed.value),
+      statusReads: 0,
+      resultReads: 0,
+      videoReads: 0,
     };
     jobs.set(job.requestId, job);
     submissions += 1;
@@ -235,7 +282,7 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
       body: {
         request_id: id,
         status,
-        output: shapeOutput(videoUrl(id), job.scenario.outputShape),
+        output: shapeOutput(job.scenario.videoUrlOverride ?? videoUrl(id), job.scenario.outputShape),
         metrics: { inference_time: inferenceSeconds(job, latencyMs) },
       },
     };
@@ -245,6 +292,15 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     const path = videoPath(id);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new HttpError(404, 'File not found');
+    const job = jobs.get(id);
+    const fault = job ? job.scenario.videoFaults?.[job.videoReads++] : undefined;
+    if (fault) {
+      const head = Buffer.alloc(Math.min(info.size, 64 * 1024));
+      const handle = createReadStream(path, { start: 0, end: head.length - 1 });
+      let offset = 0;
+      for await (const chunk of handle) offset += (chunk as Buffer).copy(head, offset);
+      return applyVideoFault(res, fault, head, info.size, videoUrl(id));
+    }
     res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': info.size });
     if (req.method === 'HEAD') {
       res.end();
@@ -271,13 +327,18 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     if (pathname === MODEL_PATH) {
       allow('POST');
       const body = await readJsonBody(req);
-      return sendJson(res, 200, submit(body));
+      return submitOrFault(res, body);
     }
     const statusMatch = STATUS_ROUTE.exec(pathname);
     const resultMatch = RESULT_ROUTE.exec(pathname);
     const id = statusMatch?.[1] ?? resultMatch?.[1];
     if (id) {
       allow('GET');
+      const job = jobs.get(id);
+      const fault = resultMatch
+        ? job?.scenario.resultFaults?.[job.resultReads++]
+        : job?.scenario.statusFaults?.[job.statusReads++];
+      if (fault) return applyHttpFault(res, fault);
       const { code, body } = statusBody(id, resultMatch !== null);
       return sendJson(res, code, body);
     }
@@ -311,6 +372,15 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
   return {
     url: baseUrl,
     submissions: () => submissions,
+    submitRequests: () => submitRequests,
+    peakConcurrentJobs: () => peakConcurrent,
+    refuseConnections: async (ms: number) => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopped;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
     jobs: () =>
       [...jobs.values()].map((job) => ({
         requestId: job.requestId,
