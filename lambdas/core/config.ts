@@ -34,6 +34,8 @@ export const bucketEnv = z.object({ BUCKET_NAME: z.string().min(1) });
 export const pollEnv = z.object({
   FRAMEBRIDGE_POLL_FIRST_S: optionalPositiveInt,
   FRAMEBRIDGE_POLL_INTERVAL_S: optionalPositiveInt,
+  /** Seconds after submit when polling gives up (default 50 min, below the upstream's 1 h expiry). */
+  FRAMEBRIDGE_POLL_DEADLINE_S: optionalPositiveInt,
 });
 
 /** Segmind's base URL and where its key comes from: a secret in AWS, the environment locally. */

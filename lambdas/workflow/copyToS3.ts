@@ -12,6 +12,8 @@ const env = parseEnv(
     SEGMIND_BASE_URL: z.url().default('https://api.segmind.com'),
     FRAMEBRIDGE_OUTPUT_HOSTS: commaList,
     FRAMEBRIDGE_MAX_VIDEO_BYTES: optionalPositiveInt,
+    /** Seconds without a byte before a download counts as stalled. */
+    FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S: optionalPositiveInt,
   }),
 );
 const DEFAULT_MAX_VIDEO_BYTES = 500 * 1024 * 1024;
@@ -23,6 +25,8 @@ const deps = {
   segmindBaseUrl: env.SEGMIND_BASE_URL,
   allowedHosts: allowedOutputHosts(env.FRAMEBRIDGE_OUTPUT_HOSTS, env.SEGMIND_BASE_URL),
   maxBytes: env.FRAMEBRIDGE_MAX_VIDEO_BYTES ?? DEFAULT_MAX_VIDEO_BYTES,
+  idleTimeoutMs:
+    env.FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S === undefined ? undefined : env.FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S * 1000,
 };
 
 export const handler = workflowTask(completedStateSchema, (state) => copyVideo(state, deps));

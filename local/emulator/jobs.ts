@@ -12,7 +12,7 @@ export interface EmulatorScenario {
   expireImmediately?: boolean;
   /** The job stays PROCESSING forever. */
   neverFinish?: boolean;
-  /** Answers for successive submit attempts of this body, before the normal answer. */
+  /** Answers for successive submit attempts with this prompt, before the normal answer. */
   submitFaults?: readonly SubmitFault[];
   /** Answers for successive status polls of this job, before the normal answer. */
   statusFaults?: readonly HttpFault[];

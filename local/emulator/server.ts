@@ -215,7 +215,8 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     submitRequests += 1;
     if (!isPlainObject(body)) throw new HttpError(400, 'Request body must be a JSON object');
     const scenario = options.scenario?.(body) ?? {};
-    const key = JSON.stringify(body);
+    // Counted per prompt: frame URLs are presigned afresh on every attempt.
+    const key = String(body.prompt);
     const attempt = (submitAttempts.get(key) ?? 0) + 1;
     submitAttempts.set(key, attempt);
     const fault = scenario.submitFaults?.[attempt - 1];
