@@ -16,7 +16,12 @@ export interface SubmitDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A 429 whose reset is at most this far away is waited out inside the step… */
 const MAX_IN_STEP_THROTTLE_WAIT_MS = 15_000;
+/** …as long as the step has spent less than this waiting (the Lambda times out at 60 s). */
+const IN_STEP_THROTTLE_BUDGET_MS = 35_000;
+/** Spreads the clients that were throttled together over the second after the reset. */
+const THROTTLE_JITTER_MS = 1_000;
 
 /** Segmind's body: our request minus our extensions, frames made fetchable. */
 async function upstreamBody(request: TransitionRequest, deps: SubmitDeps): Promise<Record<string, unknown>> {
@@ -64,15 +69,19 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
 
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   let submitted: { requestId: string };
-  for (let attempt = 1; ; attempt++) {
+  let waitedMs = 0;
+  for (;;) {
     try {
       submitted = await deps.segmind.submit(body);
       break;
     } catch (error) {
+      // A 429 means the upstream did not accept: waiting and sending again is safe.
       const waitMs =
         error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
-      if (attempt === 1 && waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS) {
-        await sleep(waitMs + 250);
+      const pauseMs = waitMs + Math.random() * THROTTLE_JITTER_MS;
+      if (waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS && waitedMs + pauseMs <= IN_STEP_THROTTLE_BUDGET_MS) {
+        waitedMs += pauseMs;
+        await sleep(pauseMs);
         continue;
       }
       if (error instanceof UpstreamThrottledError || error instanceof UpstreamUnavailableError) {
