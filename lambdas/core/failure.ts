@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { failureCodeForErrorName, type JobFailureCode, UpstreamRejectedError } from './errors';
 import type { JobError } from './job';
+import { redactSecrets } from './redact';
 import type { FailureInput } from './workflowState';
 
 const lambdaCauseSchema = z.object({ errorType: z.string().optional(), errorMessage: z.string().optional() });
@@ -23,7 +24,7 @@ function causeMessage(cause: string | null | undefined): string | undefined {
  * Turns what reached the failure path into the `{code, message}` stored on the
  * job. Internal errors keep their details out of the message (they are logged).
  */
-export function describeFailure(input: FailureInput): JobError & { internalDetail?: string } {
+function describeUnredacted(input: FailureInput): JobError & { internalDetail?: string } {
   if (!input.error) {
     return {
       code: 'upstream_failed',
@@ -39,4 +40,17 @@ export function describeFailure(input: FailureInput): JobError & { internalDetai
   }
   if (code === 'timeout') return { code, message: 'A step of the workflow timed out' };
   return { code, message: message ?? name };
+}
+
+/**
+ * The failure as stored on the job and shown to its owner. Upstream text can echo
+ * the presigned frame URLs we sent it: their signatures are removed.
+ */
+export function describeFailure(input: FailureInput): JobError & { internalDetail?: string } {
+  const failure = describeUnredacted(input);
+  return {
+    ...failure,
+    message: redactSecrets(failure.message),
+    ...(failure.internalDetail ? { internalDetail: redactSecrets(failure.internalDetail) } : {}),
+  };
 }

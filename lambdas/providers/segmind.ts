@@ -7,6 +7,7 @@ import {
   UpstreamThrottledError,
   UpstreamUnavailableError,
 } from '../core/errors';
+import { redactSecrets } from '../core/redact';
 import { decodeJson, parseVideoUrl, summarizeForMessage, truncate } from './segmindOutput';
 
 export const SEGMIND_MODEL_PATH = '/v2/pixverse-5-transition';
@@ -457,7 +458,8 @@ function quoteText(text: string, exchange: Exchange, maxChars: number): string {
 
 /** Upstream text is quoted in our messages, and some APIs echo the key they refused. */
 function redact(text: string, apiKey: string): string {
-  return text.replaceAll(apiKey, '[redacted]');
+  // Segmind may echo the presigned frame URLs we sent: their signatures go too.
+  return redactSecrets(text, [apiKey]);
 }
 
 /** `x-rate-limit-reset-at-utc`: ISO 8601 (UTC if no offset) or epoch seconds. */
