@@ -13,7 +13,7 @@ import { forwardS3Events } from './s3Events';
 import { startStepFunctionsEndpoint } from './sfn/endpoint';
 import { LocalStepFunctions } from './sfn/executions';
 import { StateMachineRegistry } from './sfn/registry';
-import { taskHandlersFor } from './taskHandlers';
+import { type TaskFaultPlan, taskHandlersFor } from './taskHandlers';
 import { type LocalTemplate, synthesizeTemplate } from './template';
 
 /** Everything a tool needs to talk to the local stack; also written to `<data dir>/endpoints.json`. */
@@ -59,6 +59,8 @@ export interface LocalStackOptions {
   webhookSecret?: string;
   /** Extra Lambda environment (e.g. FRAMEBRIDGE_MAX_VIDEO_BYTES). */
   lambdaEnvironment?: Record<string, string>;
+  /** Injects Lambda service failures around tasks (tests). */
+  taskFault?: TaskFaultPlan;
 }
 
 export interface LocalStack {
@@ -174,7 +176,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         new LocalStepFunctions({
           stateMachineArn: machine.arn,
           definition: machine.definition as unknown as StateMachineDefinition,
-          taskHandlers: taskHandlersFor(machine, template, { eventBus, stateMachines: registry }),
+          taskHandlers: taskHandlersFor(machine, template, {
+            eventBus,
+            stateMachines: registry,
+            taskFault: options.taskFault,
+          }),
           retryIntervalMs: options.retryIntervalMs,
         }),
       );

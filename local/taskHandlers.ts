@@ -11,6 +11,22 @@ const START_EXECUTION = 'arn:aws:states:::states:startExecution';
 type Parameters = Record<string, unknown> | null;
 
 /**
+ * A Lambda service failure injected around a task (tests): the service fails
+ * before the function runs, or after it ran (the caller sees a failure for work
+ * that was done — the case that must not repeat a paid submit), or the task
+ * times out after the function ran.
+ */
+export type TaskFault = 'service-exception-before' | 'service-exception-after' | 'timeout-after';
+export type TaskFaultPlan = (stateName: string, payload: unknown) => TaskFault | undefined;
+
+class InjectedTaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
  * Local implementations of the service integrations our Task states use, chosen
  * by the state's Resource — the same calls Step Functions would make, served
  * by the local handlers, bus and state machines. Anything else fails at start.
@@ -18,7 +34,7 @@ type Parameters = Record<string, unknown> | null;
 export function taskHandlersFor(
   machine: LocalStateMachine,
   template: LocalTemplate,
-  services: { eventBus: LocalEventBus; stateMachines: StateMachineRegistry },
+  services: { eventBus: LocalEventBus; stateMachines: StateMachineRegistry; taskFault?: TaskFaultPlan },
 ): Record<string, TaskHandler> {
   const handlers: Record<string, TaskHandler> = {};
   for (const [stateName, state] of Object.entries(machine.definition.States)) {
@@ -31,7 +47,21 @@ export function taskHandlersFor(
       // The lambda:invoke integration's answer: the function's result under Payload.
       handlers[stateName] = async (input) => {
         const payload = (input as Parameters)?.Payload ?? null;
+        const fault = services.taskFault?.(stateName, payload);
+        if (fault === 'service-exception-before') {
+          throw new InjectedTaskError(
+            'Lambda.ServiceException',
+            'Injected: the Lambda service failed before the invoke',
+          );
+        }
         const result = await invokeLambda(fn.handler, fn.logicalId, payload, fn.timeoutSeconds * 1000);
+        if (fault === 'service-exception-after') {
+          throw new InjectedTaskError(
+            'Lambda.ServiceException',
+            'Injected: the Lambda service failed after the function ran',
+          );
+        }
+        if (fault === 'timeout-after') throw new InjectedTaskError('States.Timeout', 'Injected: the task timed out');
         return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: result } as never;
       };
     } else if (resource === PUT_EVENTS) {
