@@ -8,7 +8,7 @@ import { startLocalDynamo } from './dynamodb';
 import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from './emulator/server';
 import { LocalEventBus } from './eventBus';
 import { invokeLambda } from './lambdaRuntime';
-import { localS3Credentials, startLocalS3 } from './s3';
+import { localS3Credentials, type S3FaultPlan, startLocalS3 } from './s3';
 import { forwardS3Events } from './s3Events';
 import { startStepFunctionsEndpoint } from './sfn/endpoint';
 import { LocalStepFunctions } from './sfn/executions';
@@ -61,6 +61,8 @@ export interface LocalStackOptions {
   lambdaEnvironment?: Record<string, string>;
   /** Injects Lambda service failures around tasks (tests). */
   taskFault?: TaskFaultPlan;
+  /** Makes S3 answer matching requests with an error status (tests). */
+  s3Fault?: S3FaultPlan;
 }
 
 export interface LocalStack {
@@ -142,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const template = await synthesizeTemplate(LOCAL_NAMES, REGION, ACCOUNT_ID);
     const s3 = await startLocalS3(path.join(dataDir, 's3'), LOCAL_NAMES.bucket);
+    s3.injectFaults(options.s3Fault);
     closers.push(s3.close);
     const dynamo = await startLocalDynamo(
       { name: LOCAL_NAMES.jobsTable, props: template.jobsTableProperties },

@@ -20,6 +20,8 @@ describe('E2E: Lambda service faults on the local runner', () => {
   let s3: S3Client;
   /** Faults for the next job: consumed in order by the named state. */
   let planned: { state: string; faults: TaskFault[] } | undefined;
+  /** S3 errors for writes of the next job's video. */
+  let videoWriteFailures = 0;
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'framebridge-aws-faults-'));
@@ -33,6 +35,12 @@ describe('E2E: Lambda service faults on the local runner', () => {
       pollIntervalSeconds: 1,
       retryIntervalMs: 20,
       taskFault: (stateName) => (planned?.state === stateName ? planned.faults.shift() : undefined),
+      s3Fault: ({ method, path: requestPath }) => {
+        if (method !== 'PUT' || !/\/jobs\/[^/]+\/video\.mp4/.test(requestPath) || videoWriteFailures === 0)
+          return undefined;
+        videoWriteFailures -= 1;
+        return 500;
+      },
     });
     s3 = new S3Client({
       endpoint: stack.endpoints.s3Url,
@@ -88,6 +96,27 @@ describe('E2E: Lambda service faults on the local runner', () => {
     expect(outcome).toMatchObject({ status: 'FAILED', code: 'timeout' });
     expect(accepted).toBe(1);
     expect(await objectExists(`jobs/${outcome.jobId}/video.mp4`)).toBe(false);
+  });
+
+  it('survives S3 failing while the video is written: the SDK and the workflow retry, nothing partial', async () => {
+    // The SDK retries 3 times per call; 4 failures make the step fail and the workflow retry it.
+    videoWriteFailures = 4;
+    const { outcome, accepted } = await run('none', []);
+
+    expect(videoWriteFailures).toBe(0);
+    expect(outcome.status).toBe('COMPLETED');
+    expect(accepted).toBe(1);
+    expect(await objectExists(`jobs/${outcome.jobId}/video.mp4`)).toBe(true);
+  });
+
+  it('fails a job whose video S3 never accepts, leaving no object', async () => {
+    videoWriteFailures = 1000;
+    const { outcome } = await run('none', []);
+    videoWriteFailures = 0;
+
+    expect(outcome).toMatchObject({ status: 'FAILED', code: 'video_download_failed' });
+    expect(await objectExists(`jobs/${outcome.jobId}/video.mp4`)).toBe(false);
+    expect(await objectExists(`jobs/${outcome.jobId}/result.json`)).toBe(false);
   });
 
   it('a copy that timed out after finishing keeps the finished job (the first terminal state wins)', async () => {
