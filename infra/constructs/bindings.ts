@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -76,6 +76,43 @@ export function bindSegmindApiKey(fn: LambdaFunction, secret: ISecret): void {
 export function bindStateMachineStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
   fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
   stateMachine.grantStartExecution(fn);
+}
+
+/**
+ * Sets `WEBHOOK_STATE_MACHINE_ARN` and allows `states:StartExecution` on the
+ * webhook delivery state machine only.
+ */
+export function bindWebhookDeliveryStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
+  fn.addEnvironment('WEBHOOK_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  stateMachine.grantStartExecution(fn);
+}
+
+/** Sets `WEBHOOK_SECRET_ARN` and grants reading that one secret (the webhook signing secret). */
+export function bindWebhookSigningSecret(fn: LambdaFunction, secret: ISecret): void {
+  fn.addEnvironment('WEBHOOK_SECRET_ARN', secret.secretArn);
+  secret.grantRead(fn);
+}
+
+/**
+ * Sets `STATE_MACHINE_ARN` and allows `states:StopExecution` on that state
+ * machine's executions only (`…:execution:<machine name>:*`): executions are
+ * named after jobs, known only at run time.
+ */
+export function bindStateMachineStop(fn: LambdaFunction, stateMachine: IStateMachine): void {
+  fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  const machineName = Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
+  const executions = Stack.of(fn).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${machineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+  acknowledgeWildcard(
+    fn,
+    executions,
+    'Cancels a job by stopping its execution, which is named after the job id known only at run time; the grant is StopExecution on the executions of this one state machine.',
+  );
 }
 
 /**

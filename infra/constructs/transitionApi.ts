@@ -19,7 +19,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindBucketObjects, bindJobsTable, bindStateMachineStart } from './bindings';
+import { bindBucketObjects, bindJobsTable, bindStateMachineStart, bindStateMachineStop } from './bindings';
 import { TransitionFunction } from './transitionFunction';
 
 /** API Gateway answers 504 after 29 s; a handler must not outlive its request. */
@@ -28,7 +28,7 @@ const READ_TIMEOUT = Duration.seconds(10);
 export interface TransitionApiProps {
   /** The jobs table: created jobs are written here, status and results read from it. */
   readonly table: ITable;
-  /** The bucket holding finished videos under `jobs/`. */
+  /** The bucket holding finished videos under `jobs/` and uploaded frames under `uploads/`. */
   readonly bucket: IBucket;
   /** The transition workflow each accepted job starts. */
   readonly stateMachine: IStateMachine;
@@ -54,11 +54,19 @@ export interface TransitionApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-export type ApiFunctionName = 'createTransition' | 'getStatus' | 'getResult';
+export type ApiFunctionName =
+  | 'createTransition'
+  | 'getStatus'
+  | 'getResult'
+  | 'cancelRequest'
+  | 'listRequests'
+  | 'createUpload'
+  | 'getOpenApi';
 
 /**
  * The Segmind-v2-compatible REST API: `x-api-key` on every `/v2` route, one
- * usage plan with throttling, Lambda proxy integrations, and `/healthz`.
+ * usage plan with throttling, Lambda proxy integrations (one function per
+ * route, each granted only what it uses), and the public `/healthz` and `/openapi.json`.
  */
 export class TransitionApi extends Construct {
   public readonly api: RestApi;
@@ -105,10 +113,44 @@ export class TransitionApi extends Construct {
       description: 'GET /v2/requests/{id}: the result with a freshly presigned video URL',
       timeout: READ_TIMEOUT,
     });
-    this.functions = { createTransition, getStatus, getResult };
+    const cancelRequest = new TransitionFunction(this, 'CancelRequestFunction', {
+      entry: 'lambdas/api/cancelRequest.ts',
+      description: 'DELETE /v2/requests/{id}: stops the execution and records the job cancelled',
+      timeout: READ_TIMEOUT,
+    });
+    const listRequests = new TransitionFunction(this, 'ListRequestsFunction', {
+      entry: 'lambdas/api/listRequests.ts',
+      description: "GET /v2/requests: the caller's requests, newest first, paginated",
+      timeout: READ_TIMEOUT,
+    });
+    const createUpload = new TransitionFunction(this, 'CreateUploadFunction', {
+      entry: 'lambdas/api/createUpload.ts',
+      description: 'POST /v2/uploads: a presigned PUT URL for a frame under uploads/',
+      timeout: READ_TIMEOUT,
+    });
+    const getOpenApi = new TransitionFunction(this, 'GetOpenApiFunction', {
+      entry: 'lambdas/api/getOpenApi.ts',
+      description: 'GET /openapi.json: the OpenAPI 3.1 document, generated from the zod schemas',
+      timeout: READ_TIMEOUT,
+    });
+    this.functions = {
+      createTransition,
+      getStatus,
+      getResult,
+      cancelRequest,
+      listRequests,
+      createUpload,
+      getOpenApi,
+    };
 
     bindJobsTable(createTransition, props.table, 'readWrite');
     bindStateMachineStart(createTransition, props.stateMachine);
+    bindBucketObjects(createTransition, props.bucket, {
+      actions: ['s3:GetObject'],
+      keyPattern: '*',
+      reason:
+        'Checks s3:// frames before the paid submit (HeadObject, then the first 64 KiB for format and dimensions); a frame may be any key of this bucket, as for Submit Job, so the grant is every object, read only.',
+    });
     bindJobsTable(getStatus, props.table, 'read');
     bindJobsTable(getResult, props.table, 'read');
     bindBucketObjects(getResult, props.bucket, {
@@ -116,6 +158,15 @@ export class TransitionApi extends Construct {
       keyPattern: 'jobs/*',
       reason:
         'Presigns GET URLs for jobs/{id}/video.mp4 on every query; job ids are only known at run time, so the grant is the jobs/ prefix, read only.',
+    });
+    bindJobsTable(cancelRequest, props.table, 'readWrite');
+    bindStateMachineStop(cancelRequest, props.stateMachine);
+    bindJobsTable(listRequests, props.table, 'read');
+    bindBucketObjects(createUpload, props.bucket, {
+      actions: ['s3:PutObject'],
+      keyPattern: 'uploads/*',
+      reason:
+        'Presigns PUT URLs for uploads/{upload id}/{name}, a fresh prefix per upload chosen at run time, so the grant is the uploads/ prefix, write only.',
     });
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
@@ -165,15 +216,36 @@ export class TransitionApi extends Construct {
       schema: { type: JsonSchemaType.OBJECT },
     });
 
+    const uploadRequestModel = this.api.addModel('UploadRequest', {
+      contentType: 'application/json',
+      schema: { type: JsonSchemaType.OBJECT },
+    });
+
     const v2 = this.api.root.addResource('v2');
     v2.addResource('pixverse-5-transition').addMethod('POST', new LambdaIntegration(createTransition), {
       apiKeyRequired: true,
       requestValidator: this.requestValidator,
       requestModels: { 'application/json': transitionRequestModel },
     });
-    const request = v2.addResource('requests').addResource('{id}');
+    const requests = v2.addResource('requests');
+    requests.addMethod('GET', new LambdaIntegration(listRequests), {
+      apiKeyRequired: true,
+      requestValidator: this.requestValidator,
+      // Optional: declared for the record; the handler validates their values.
+      requestParameters: {
+        'method.request.querystring.limit': false,
+        'method.request.querystring.status': false,
+        'method.request.querystring.cursor': false,
+      },
+    });
+    const request = requests.addResource('{id}');
     const idParameter = { 'method.request.path.id': true };
     request.addMethod('GET', new LambdaIntegration(getResult), {
+      apiKeyRequired: true,
+      requestValidator: this.requestValidator,
+      requestParameters: idParameter,
+    });
+    request.addMethod('DELETE', new LambdaIntegration(cancelRequest), {
       apiKeyRequired: true,
       requestValidator: this.requestValidator,
       requestParameters: idParameter,
@@ -183,6 +255,14 @@ export class TransitionApi extends Construct {
       requestValidator: this.requestValidator,
       requestParameters: idParameter,
     });
+
+    v2.addResource('uploads').addMethod('POST', new LambdaIntegration(createUpload), {
+      apiKeyRequired: true,
+      requestValidator: this.requestValidator,
+      requestModels: { 'application/json': uploadRequestModel },
+    });
+    // Public, like the documentation of the API it describes.
+    this.api.root.addResource('openapi.json').addMethod('GET', new LambdaIntegration(getOpenApi));
 
     this.api.root.addResource('healthz').addMethod(
       'GET',
@@ -222,7 +302,7 @@ export class TransitionApi extends Construct {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Authorization is the x-api-key header with usage-plan keys (each key is an owner), as in the Segmind v2 API this is a drop-in for; GET /healthz is a public liveness probe.',
+          'Authorization is the x-api-key header with usage-plan keys (each key is an owner), as in the Segmind v2 API this is a drop-in for; GET /healthz (liveness) and GET /openapi.json (the API description) are public on purpose.',
       },
       {
         id: 'AwsSolutions-COG4',

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,6 +11,7 @@ import {
   DefinitionBody,
   Fail,
   JitterType,
+  JsonPath,
   LogLevel,
   type RetryProps,
   StateMachine,
@@ -21,19 +23,21 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { bindBucketObjects, bindJobsTable, bindSegmindApiKey, wildcardFindingId } from './bindings';
+import {
+  bindBucketObjects,
+  bindJobsTable,
+  bindSegmindApiKey,
+  bindWebhookDeliveryStart,
+  wildcardFindingId,
+} from './bindings';
+import { TransitionEvents } from './transitionEvents';
 import { TransitionFunction } from './transitionFunction';
+import { LAMBDA_SERVICE_ERRORS, WebhookDelivery } from './webhookDelivery';
+
+export { LAMBDA_SERVICE_ERRORS };
 
 /** Segmind forgets a request one hour after submission; the workflow must finish before. */
 const UPSTREAM_RECORD_EXPIRY = Duration.hours(1);
-
-/** Errors raised by the Lambda service itself rather than by our handlers. */
-export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
 
 /** Upstream failures known to have happened before Segmind accepted (or answered) the request. */
 export const UPSTREAM_RETRYABLE_ERRORS = ['UpstreamThrottledError', 'UpstreamUnavailableError'] as const;
@@ -45,8 +49,12 @@ export const STATE_NAMES = {
   checkStatus: 'Check Status',
   jobComplete: 'Job Complete?',
   copyToS3: 'Copy Video To S3',
-  succeeded: 'Transition Succeeded',
+  emitCompleted: 'Emit Completed Event',
   recordFailure: 'Record Failure',
+  emitFailed: 'Emit Failed Event',
+  notify: 'Notify',
+  jobSucceeded: 'Job Succeeded?',
+  succeeded: 'Transition Succeeded',
   failed: 'Transition Failed',
 } as const;
 
@@ -57,6 +65,16 @@ export interface TransitionWorkflowProps {
   readonly bucket: IBucket;
   /** The secret holding the Segmind API key. */
   readonly segmindApiKey: ISecret;
+  /**
+   * The secret webhooks are signed with (`whsec_…`, or a raw string whose bytes are the key).
+   * @default - a new generated secret, owned by the webhook delivery
+   */
+  readonly webhookSigningSecret?: ISecret;
+  /**
+   * The bus `Transition Completed` / `Transition Failed` events are put on.
+   * @default - a new EventBus with a generated name
+   */
+  readonly eventBus?: IEventBus;
   /**
    * Base URL of the Segmind-compatible upstream (operator-set, so http is allowed;
    * use https whenever the API key crosses a network you do not control).
@@ -95,17 +113,23 @@ export interface TransitionWorkflowProps {
   readonly logRetention?: RetentionDays;
 }
 
-export type WorkflowFunctionName = 'submit' | 'checkStatus' | 'copyToS3' | 'recordFailure';
+export type WorkflowFunctionName = 'submit' | 'checkStatus' | 'copyToS3' | 'recordFailure' | 'notify';
 
 /**
- * The transition workflow: Submit → Wait → Check Status ↺ → Copy Video To S3,
- * with every failure ending in Record Failure. A Standard state machine in
- * JSONPath (the local runner ignores JSONata), with failure/timeout alarms.
+ * The transition workflow: Submit → Wait → Check Status ↺ → Copy Video To S3 →
+ * Emit Completed Event, every failure ending in Record Failure → Emit Failed
+ * Event; both then Notify (which starts the webhook delivery) and end by the
+ * job's status. Events and webhooks never fail a job. A Standard state machine
+ * in JSONPath (the local runner ignores JSONata), with failure/timeout alarms.
  */
 export class TransitionWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly functions: Readonly<Record<WorkflowFunctionName, TransitionFunction>>;
   public readonly logGroup: LogGroup;
+  /** Where `Transition Completed` / `Transition Failed` are put (source `framebridge`). */
+  public readonly eventBus: IEventBus;
+  /** The webhook delivery state machine Notify starts, with its DeadWebhooksAlarm. */
+  public readonly webhookDelivery: WebhookDelivery;
   /** ExecutionsFailed ≥ 1 in five minutes; add an action to be notified. */
   public readonly failedAlarm: Alarm;
   /** ExecutionsTimedOut ≥ 1 in five minutes; add an action to be notified. */
@@ -136,9 +160,24 @@ export class TransitionWorkflow extends Construct {
       description: 'Records why a job failed',
       timeout: Duration.seconds(30),
     });
-    this.functions = { submit, checkStatus, copyToS3, recordFailure };
+    const notify = new TransitionFunction(this, 'NotifyFunction', {
+      entry: 'lambdas/workflow/notify.ts',
+      description: 'Starts the webhook delivery of a finished job that has a callback_url',
+      timeout: Duration.seconds(30),
+    });
+    this.functions = { submit, checkStatus, copyToS3, recordFailure, notify };
 
-    for (const fn of [submit, checkStatus, copyToS3, recordFailure]) {
+    const events = new TransitionEvents(this, 'Events', { eventBus: props.eventBus });
+    this.eventBus = events.eventBus;
+    this.webhookDelivery = new WebhookDelivery(this, 'WebhookDelivery', {
+      table: props.table,
+      bucket: props.bucket,
+      signingSecret: props.webhookSigningSecret,
+      logRetention: props.logRetention,
+    });
+    bindWebhookDeliveryStart(notify, this.webhookDelivery.stateMachine);
+
+    for (const fn of [submit, checkStatus, copyToS3, recordFailure, notify]) {
       bindJobsTable(fn, props.table, 'readWrite');
     }
     for (const fn of [submit, checkStatus, copyToS3]) {
@@ -200,9 +239,44 @@ export class TransitionWorkflow extends Construct {
       return task;
     };
 
-    const recordFailureTask = invoke(STATE_NAMES.recordFailure, recordFailure);
+    // The tail both paths share. Events and Notify are side effects: their
+    // result is discarded and any error is caught and kept beside the state
+    // (never in $.error, which Record Failure reads), so they cannot fail a job.
     const failed = new Fail(this, STATE_NAMES.failed, { errorPath: '$.code', causePath: '$.message' });
-    recordFailureTask.next(failed);
+    const jobSucceeded = new Choice(this, STATE_NAMES.jobSucceeded)
+      .when(Condition.stringEquals('$.status', 'COMPLETED'), new Succeed(this, STATE_NAMES.succeeded))
+      .otherwise(failed);
+    const notifyTask = new LambdaInvoke(this, STATE_NAMES.notify, {
+      lambdaFunction: notify,
+      payload: TaskInput.fromJsonPathAt('$'),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    notifyTask.addRetry(lambdaServiceRetry);
+    notifyTask.addCatch(jobSucceeded, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+    notifyTask.next(jobSucceeded);
+    const emitCompleted = events.emitCompleted(STATE_NAMES.emitCompleted);
+    const emitFailed = events.emitFailed(STATE_NAMES.emitFailed);
+    for (const emit of [emitCompleted, emitFailed]) {
+      emit.addCatch(notifyTask, { errors: ['States.ALL'], resultPath: '$.eventError' });
+      emit.next(notifyTask);
+    }
+
+    // Record Failure's payload is {jobId, code, message}; the status the events
+    // and the final Choice read is added here.
+    const recordFailureTask = new LambdaInvoke(this, STATE_NAMES.recordFailure, {
+      lambdaFunction: recordFailure,
+      payload: TaskInput.fromJsonPathAt('$'),
+      resultSelector: {
+        'jobId.$': '$.Payload.jobId',
+        status: 'FAILED',
+        'code.$': '$.Payload.code',
+        'message.$': '$.Payload.message',
+      },
+      retryOnServiceExceptions: false,
+    });
+    recordFailureTask.addRetry(lambdaServiceRetry);
+    recordFailureTask.next(emitFailed);
 
     const submitTask = invoke(STATE_NAMES.submit, submit);
     submitTask.addRetry(upstreamRetry);
@@ -226,7 +300,7 @@ export class TransitionWorkflow extends Construct {
         Condition.or(Condition.stringEquals('$.status', 'QUEUED'), Condition.stringEquals('$.status', 'PROCESSING')),
         waitForUpstream,
       )
-      .when(Condition.stringEquals('$.status', 'COMPLETED'), copyTask.next(new Succeed(this, STATE_NAMES.succeeded)))
+      .when(Condition.stringEquals('$.status', 'COMPLETED'), copyTask.next(emitCompleted))
       .when(Condition.stringEquals('$.status', 'FAILED'), recordFailureTask)
       .otherwise(recordFailureTask);
     const definition = submitTask.next(waitForUpstream).next(checkStatusTask).next(jobComplete);

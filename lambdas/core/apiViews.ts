@@ -1,4 +1,116 @@
-import type { Job } from './job';
+import * as z from 'zod';
+import { type Job, jobPhases, jobStatuses } from './job';
+import { frameContentTypes } from './uploads';
+
+/*
+ * Every answer body has a zod schema here; the view functions are typed by
+ * them, and the OpenAPI document is generated from them, so the spec cannot
+ * drift from what the handlers send.
+ */
+
+/** A request id in a path: what every id framebridge hands out looks like. */
+export const requestIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/)
+  .meta({ description: 'The request id (a ULID, or idem-… for an idempotent submit)' });
+const requestId = requestIdSchema;
+/** ISO 8601, UTC, as `Date.prototype.toISOString` writes it. */
+const timestamp = z.string().meta({ format: 'date-time' });
+const count = z.number().int().nonnegative();
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({ description: 'Stable, machine-readable: invalid_request, not_found, conflict, …' }),
+    message: z.string(),
+    details: z
+      .array(z.object({ field: z.string(), rule: z.string() }))
+      .optional()
+      .meta({ description: 'For invalid_request: each field and the rule it breaks' }),
+  }),
+});
+
+export const submittedViewSchema = z.object({
+  request_id: requestId,
+  status: z.literal('QUEUED'),
+  status_url: z.url(),
+  response_url: z.url(),
+  poll_url: z.url(),
+});
+export type SubmittedView = z.infer<typeof submittedViewSchema>;
+
+export const webhookViewSchema = z.object({
+  id: z.string().meta({ description: 'The webhook-id header, the same on every attempt' }),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: count,
+  last_status: z.number().int().min(100).max(599).optional(),
+  last_error: z.string().optional(),
+  last_attempt_at: timestamp.optional(),
+  delivered_at: timestamp.optional(),
+});
+
+export const statusViewSchema = z.object({
+  request_id: requestId,
+  status: z.enum(jobStatuses),
+  phase: z.enum(jobPhases).meta({ description: 'Finer progress than status' }),
+  created_at: timestamp,
+  updated_at: timestamp,
+  submitted_at: timestamp.optional(),
+  completed_at: timestamp.optional(),
+  error: z.string().optional(),
+  error_code: z.string().optional(),
+  webhook: webhookViewSchema.optional().meta({ description: 'The callback_url delivery, when one was asked for' }),
+});
+export type StatusView = z.infer<typeof statusViewSchema>;
+
+export const cancelledViewSchema = statusViewSchema.extend({
+  note: z.string().meta({ description: 'Whether the upstream job was already submitted and may still be billed' }),
+});
+export type CancelledView = z.infer<typeof cancelledViewSchema>;
+
+export const listViewSchema = z.object({
+  requests: z.array(statusViewSchema).meta({ description: 'Newest first' }),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last' }),
+});
+export type ListView = z.infer<typeof listViewSchema>;
+
+export const resultViewSchema = z.union([
+  z.object({
+    request_id: requestId,
+    status: z.literal('COMPLETED'),
+    output: z.object({
+      video_url: z.url().meta({ description: 'Presigned; minted afresh on every read' }),
+      expires_at: timestamp,
+      s3_uri: z.string(),
+      content_type: z.string(),
+      bytes: count,
+    }),
+    metrics: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    request_id: requestId,
+    status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED']),
+    output: z.null(),
+    phase: z.enum(jobPhases),
+  }),
+  z.object({
+    request_id: requestId,
+    status: z.literal('FAILED'),
+    error: z.string().optional(),
+    error_code: z.string().optional(),
+  }),
+]);
+export type ResultView = z.infer<typeof resultViewSchema>;
+
+const frameContentType = z.enum(Object.keys(frameContentTypes) as [keyof typeof frameContentTypes]);
+
+export const uploadViewSchema = z.object({
+  upload_url: z.url().meta({ description: 'PUT the image here, with exactly the headers below' }),
+  method: z.literal('PUT'),
+  headers: z.object({ 'content-type': frameContentType }),
+  s3_uri: z.string().meta({ description: 'Use as first_frame_url or last_frame_url' }),
+  expires_at: timestamp,
+});
+export type UploadView = z.infer<typeof uploadViewSchema>;
 
 /** URLs a client polls, Segmind-style: absolute, under this API's base URL. */
 export function requestUrls(baseUrl: string, id: string) {
@@ -6,12 +118,18 @@ export function requestUrls(baseUrl: string, id: string) {
   return { status_url: statusUrl, response_url: `${baseUrl}/v2/requests/${id}`, poll_url: statusUrl };
 }
 
-export function submittedView(job: Job, baseUrl: string) {
-  return { request_id: job.id, status: job.status, ...requestUrls(baseUrl, job.id) };
+/**
+ * The answer to an accepted submit. A replayed idempotent submit answers the
+ * same, byte for byte: the job was QUEUED when it was accepted; its status
+ * since then is what status_url is for.
+ */
+export function submittedView(job: Pick<Job, 'id'>, baseUrl: string): SubmittedView {
+  return { request_id: job.id, status: 'QUEUED', ...requestUrls(baseUrl, job.id) };
 }
 
 /** Progress a client can show: Segmind's status plus our finer phase and timestamps. */
-export function statusView(job: Job) {
+export function statusView(job: Job): StatusView {
+  const { webhook } = job;
   return {
     request_id: job.id,
     status: job.status,
@@ -21,6 +139,43 @@ export function statusView(job: Job) {
     ...(job.submittedAt ? { submitted_at: job.submittedAt } : {}),
     ...(job.completedAt ? { completed_at: job.completedAt } : {}),
     ...(job.error ? { error: job.error.message, error_code: job.error.code } : {}),
+    ...(webhook
+      ? {
+          webhook: {
+            id: webhook.id,
+            status: webhook.status,
+            attempts: webhook.attempts,
+            ...(webhook.lastStatus === undefined ? {} : { last_status: webhook.lastStatus }),
+            ...(webhook.lastError === undefined ? {} : { last_error: webhook.lastError }),
+            ...(webhook.lastAttemptAt === undefined ? {} : { last_attempt_at: webhook.lastAttemptAt }),
+            ...(webhook.deliveredAt === undefined ? {} : { delivered_at: webhook.deliveredAt }),
+          },
+        }
+      : {}),
+  };
+}
+
+export function cancelledView(job: Job, note: string): CancelledView {
+  return { ...statusView(job), note };
+}
+
+export function listView(jobs: readonly Job[], nextCursor: string | null): ListView {
+  return { requests: jobs.map(statusView), next_cursor: nextCursor };
+}
+
+export function uploadView(upload: {
+  url: string;
+  contentType: UploadView['headers']['content-type'];
+  bucket: string;
+  key: string;
+  expiresAt: Date;
+}): UploadView {
+  return {
+    upload_url: upload.url,
+    method: 'PUT',
+    headers: { 'content-type': upload.contentType },
+    s3_uri: `s3://${upload.bucket}/${upload.key}`,
+    expires_at: upload.expiresAt.toISOString(),
   };
 }
 
@@ -29,12 +184,17 @@ export interface MintedVideoUrl {
   expiresAt: Date;
 }
 
-export function resultView(job: Job, video: MintedVideoUrl | undefined) {
-  const base = { request_id: job.id, status: job.status };
-  if (job.status === 'FAILED') return { ...base, error: job.error?.message, error_code: job.error?.code };
-  if (job.status !== 'COMPLETED' || !job.output || !video) return { ...base, output: null, phase: job.phase };
+export function resultView(job: Job, video: MintedVideoUrl | undefined): ResultView {
+  const base = { request_id: job.id };
+  if (job.status === 'FAILED') {
+    return { ...base, status: 'FAILED', error: job.error?.message, error_code: job.error?.code };
+  }
+  if (job.status !== 'COMPLETED' || !job.output || !video) {
+    return { ...base, status: job.status, output: null, phase: job.phase };
+  }
   return {
     ...base,
+    status: 'COMPLETED',
     output: {
       video_url: video.url,
       expires_at: video.expiresAt.toISOString(),

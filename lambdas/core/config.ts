@@ -52,6 +52,14 @@ export const segmindEnv = z
     path: ['SEGMIND_API_KEY_SECRET_ARN'],
   });
 
+/** The local development switch for private and plain-http webhook receivers; never set in AWS. */
+export const privateCallbacksEnv = z.object({
+  FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS: z
+    .enum(['0', '1', ''])
+    .optional()
+    .transform((value) => value === '1'),
+});
+
 /** Seconds a presigned video URL stays valid when minted for a client. */
 export const resultUrlEnv = z.object({
   FRAMEBRIDGE_RESULT_URL_TTL_S: optionalPositiveInt.transform((value) => value ?? 3600),

@@ -33,6 +33,15 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } | undef
   return match?.[1] && match[2] ? { bucket: match[1], key: match[2] } : undefined;
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function isHttpsUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -96,10 +105,12 @@ export const transitionRequestSchema = z
           return z.NEVER;
         })
         .optional(),
+      // Syntax only: https-only and public-only are checked when a job is created,
+      // where the local development switch for private receivers is known.
       callback_url: z
         .string({ error: 'must be a string' })
         .max(2048, { error: 'must be at most 2048 characters' })
-        .refine(isHttpsUrl, { error: 'must be an https:// URL' })
+        .refine(isHttpUrl, { error: 'must be an https:// URL' })
         .optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a JSON object') },

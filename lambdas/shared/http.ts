@@ -1,7 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requestIdSchema } from '../core/apiViews';
 import { ValidationError } from '../core/errors';
+import { IdempotencyConflictError } from '../core/idempotency';
 import { logger } from './logger';
 
 /** An error whose status and message are meant for the client. */
@@ -33,6 +35,9 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof ValidationError) {
     return json(400, { error: { code: error.code, message: error.message, details: error.issues } });
   }
+  if (error instanceof IdempotencyConflictError) {
+    return json(409, { error: { code: 'idempotency_conflict', message: error.message } });
+  }
   logger.error('request failed', { error });
   return json(500, { error: { code: 'internal_error', message: 'Internal server error' } });
 }
@@ -48,11 +53,15 @@ export function ownerOf(event: APIGatewayProxyEvent): string {
  * Absolute base URL of this API as the client called it, including the stage
  * prefix when the default execute-api domain is used (`/prod`).
  */
+/** A request header by name, in any case; undefined when absent. */
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  return Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted)?.[1] ?? undefined;
+}
+
 export function publicBaseUrl(event: APIGatewayProxyEvent): string {
-  const header = (name: string) =>
-    Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
-  const proto = header('x-forwarded-proto') ?? 'https';
-  const host = header('host') ?? event.requestContext.domainName ?? 'localhost';
+  const proto = header(event, 'x-forwarded-proto') ?? 'https';
+  const host = header(event, 'host') ?? event.requestContext.domainName ?? 'localhost';
   const fullPath = event.requestContext.path ?? event.path;
   const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
   return `${proto}://${host}${prefix}`;
@@ -72,7 +81,7 @@ export function httpHandler(route: (event: APIGatewayProxyEvent) => Promise<APIG
 
 /** Parses a JSON body, answering 415/400 with a clear message when it is not one. */
 export function jsonBody(event: APIGatewayProxyEvent): unknown {
-  const contentType = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === 'content-type')?.[1];
+  const contentType = header(event, 'content-type');
   if (!contentType?.toLowerCase().startsWith('application/json')) {
     throw new HttpError(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json)');
   }
@@ -87,7 +96,7 @@ export function jsonBody(event: APIGatewayProxyEvent): unknown {
 
 export function pathId(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id;
-  if (!id || !/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
+  if (!id || !requestIdSchema.safeParse(id).success) {
     throw new HttpError(400, 'invalid_request', 'id: must be a request id (letters, digits, - and _)');
   }
   return id;

@@ -243,7 +243,10 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
       if (fault.kind === 'accept-then-reset') res.socket?.destroy();
       return;
     }
-    if (fault) return applyHttpFault(res, fault as HttpFault);
+    if (fault) {
+      applyHttpFault(res, fault as HttpFault);
+      return;
+    }
     if (options.maxConcurrentJobs !== undefined && runningJobs(Date.now()) >= options.maxConcurrentJobs) {
       const resetAt = new Date(Date.now() + Math.min(latencyMs, 2000) + 250).toISOString();
       res.writeHead(429, { 'content-type': 'application/json', 'x-rate-limit-reset-at-utc': resetAt });

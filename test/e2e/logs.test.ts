@@ -69,7 +69,7 @@ describe('E2E: nothing secret in the logs', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it('captured the handlers\' structured logs, signed URLs among them in redacted form', () => {
+  it("captured the handlers' structured logs, signed URLs among them in redacted form", () => {
     const all = captured.join('');
     expect(all).toContain('"service":"framebridge"');
     expect(all).toContain('X-Amz-Signature=[redacted]');

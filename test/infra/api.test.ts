@@ -1,5 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BY_OWNER_INDEX } from '../../infra/constructs/jobsTable';
+import { openApiDocument } from '../../lambdas/core/openapi';
+import { BY_OWNER_INDEX as LAMBDA_BY_OWNER_INDEX } from '../../lambdas/shared/jobQueries';
+import { apiRoutesFromTemplate } from '../../local/apiRoutes';
 import {
   actionsOf,
   arnWithSuffix,
@@ -18,6 +22,10 @@ import {
 const CREATE = 'lambdas/api/createTransition.ts';
 const STATUS = 'lambdas/api/getStatus.ts';
 const RESULT = 'lambdas/api/getResult.ts';
+const CANCEL = 'lambdas/api/cancelRequest.ts';
+const LIST = 'lambdas/api/listRequests.ts';
+const UPLOAD = 'lambdas/api/createUpload.ts';
+const OPENAPI = 'lambdas/api/getOpenApi.ts';
 
 let built: BuiltApp;
 
@@ -50,7 +58,7 @@ function method(httpMethod: string, path: string): Record<string, unknown> {
 }
 
 describe('Infra: api routes', () => {
-  it('serves exactly the v2 routes and /healthz', () => {
+  it('serves exactly the v2 routes, /openapi.json and /healthz', () => {
     const routes = resourcesOfType(built.json, 'AWS::ApiGateway::Method')
       .map(([, m]) => {
         const path = resourcePaths()[(m.Properties.ResourceId as { Ref: string }).Ref];
@@ -59,18 +67,25 @@ describe('Infra: api routes', () => {
       .sort();
 
     expect(routes).toEqual([
+      'DELETE /v2/requests/{id}',
       'GET /healthz',
+      'GET /openapi.json',
+      'GET /v2/requests',
       'GET /v2/requests/{id}',
       'GET /v2/requests/{id}/status',
       'POST /v2/pixverse-5-transition',
+      'POST /v2/uploads',
     ]);
   });
 
-  it('proxies each v2 route to its Lambda and requires an API key', () => {
+  it('proxies each v2 route to its own Lambda and requires an API key', () => {
     for (const [httpMethod, path, handler] of [
       ['POST', '/v2/pixverse-5-transition', CREATE],
       ['GET', '/v2/requests/{id}/status', STATUS],
       ['GET', '/v2/requests/{id}', RESULT],
+      ['DELETE', '/v2/requests/{id}', CANCEL],
+      ['GET', '/v2/requests', LIST],
+      ['POST', '/v2/uploads', UPLOAD],
     ] as const) {
       const properties = method(httpMethod, path);
       expect(properties.ApiKeyRequired, path).toBe(true);
@@ -79,23 +94,70 @@ describe('Infra: api routes', () => {
     }
   });
 
-  it('validates the request id parameter and the JSON body at the gateway', () => {
+  it('serves /openapi.json from its Lambda without a key', () => {
+    const openapi = method('GET', '/openapi.json');
+
+    expect(openapi.ApiKeyRequired).not.toBe(true);
+    expect(openapi.AuthorizationType).toBe('NONE');
+    expect(JSON.stringify(openapi.Integration)).toContain(`"${functionIdFor(built.json, OPENAPI)}","Arn"`);
+  });
+
+  it('documents in /openapi.json exactly the routes it serves, with the same key requirement', () => {
+    // Arrange
+    const served = apiRoutesFromTemplate(built.json as Parameters<typeof apiRoutesFromTemplate>[0]);
+    const doc = openApiDocument();
+
+    // Act
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([httpMethod, operation]) => ({
+        route: `${httpMethod.toUpperCase()} ${path}`,
+        apiKeyRequired: !(Array.isArray(operation.security) && operation.security.length === 0),
+      })),
+    );
+
+    // Assert
+    expect(documented.map((d) => d.route).sort()).toEqual(served.map((r) => `${r.method} ${r.path}`).sort());
+    for (const { route, apiKeyRequired } of documented) {
+      const servedRoute = served.find((r) => `${r.method} ${r.path}` === route);
+      expect(servedRoute?.apiKeyRequired, route).toBe(apiKeyRequired);
+    }
+  });
+
+  it('validates the request id parameter and the JSON bodies at the gateway', () => {
     const validatorId = logicalIdOfType(built.json, 'AWS::ApiGateway::RequestValidator');
+    const models = Object.fromEntries(
+      resourcesOfType(built.json, 'AWS::ApiGateway::Model').map(([id, model]) => [
+        String(model.Properties.Name ?? id),
+        id,
+      ]),
+    );
     built.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    for (const path of ['/v2/requests/{id}', '/v2/requests/{id}/status']) {
-      expect(method('GET', path), path).toMatchObject({
+    for (const [httpMethod, path] of [
+      ['GET', '/v2/requests/{id}'],
+      ['DELETE', '/v2/requests/{id}'],
+      ['GET', '/v2/requests/{id}/status'],
+    ] as const) {
+      expect(method(httpMethod, path), `${httpMethod} ${path}`).toMatchObject({
         RequestParameters: { 'method.request.path.id': true },
         RequestValidatorId: { Ref: validatorId },
       });
     }
-    expect(method('POST', '/v2/pixverse-5-transition')).toMatchObject({
-      RequestValidatorId: { Ref: validatorId },
-      RequestModels: { 'application/json': { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::Model') } },
+    expect(method('GET', '/v2/requests')).toMatchObject({
+      RequestParameters: {
+        'method.request.querystring.limit': false,
+        'method.request.querystring.status': false,
+        'method.request.querystring.cursor': false,
+      },
     });
-    built.template.hasResourceProperties('AWS::ApiGateway::Model', {
+    const modelOf = (path: string) =>
+      (method('POST', path).RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref;
+    expect(modelOf('/v2/pixverse-5-transition')).toMatch(/TransitionRequest/);
+    expect(modelOf('/v2/uploads')).toMatch(/UploadRequest/);
+    expect(Object.values(models)).toHaveLength(2);
+    built.template.allResourcesProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
       Schema: Match.objectLike({ type: 'object' }),
     });
@@ -148,16 +210,28 @@ describe('Infra: api routes', () => {
 
 describe('Infra: api functions', () => {
   const tableId = (): string => logicalIdOfType(built.json, 'AWS::DynamoDB::Table');
-  const stateMachineId = (): string => logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine');
+  /** The transition workflow (other state machines, such as webhook delivery, may exist). */
+  const stateMachineId = (): string => {
+    const machines = resourcesOfType(built.json, 'AWS::StepFunctions::StateMachine').filter(([, machine]) =>
+      JSON.stringify(machine.Properties.DefinitionString).includes('Submit Job'),
+    );
+    if (machines.length !== 1) throw new Error(`expected one transition state machine, found ${machines.length}`);
+    return (machines[0] as [string, unknown])[0];
+  };
   const bucketId = (): string =>
     (built.json.Outputs as Record<string, { Value: { Ref: string } }>).BucketName?.Value.Ref ?? '';
   const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
+  const ownActions = (handler: string) =>
+    actionsOf(statementsOf(built.json, handler)).filter((a) => !/^(logs|xray):/.test(a));
+  const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const TABLE_WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
   it('gives each function exactly its environment', () => {
     expect(environmentOf(built.json, CREATE)).toEqual({
       ...base,
       JOBS_TABLE_NAME: { Ref: tableId() },
       STATE_MACHINE_ARN: { Ref: stateMachineId() },
+      BUCKET_NAME: { Ref: bucketId() },
     });
     expect(environmentOf(built.json, STATUS)).toEqual({ ...base, JOBS_TABLE_NAME: { Ref: tableId() } });
     expect(environmentOf(built.json, RESULT)).toEqual({
@@ -165,43 +239,98 @@ describe('Infra: api functions', () => {
       JOBS_TABLE_NAME: { Ref: tableId() },
       BUCKET_NAME: { Ref: bucketId() },
     });
+    expect(environmentOf(built.json, CANCEL)).toEqual({
+      ...base,
+      JOBS_TABLE_NAME: { Ref: tableId() },
+      STATE_MACHINE_ARN: { Ref: stateMachineId() },
+    });
+    expect(environmentOf(built.json, LIST)).toEqual({ ...base, JOBS_TABLE_NAME: { Ref: tableId() } });
+    expect(environmentOf(built.json, UPLOAD)).toEqual({ ...base, BUCKET_NAME: { Ref: bucketId() } });
+    expect(environmentOf(built.json, OPENAPI)).toEqual(base);
   });
 
-  it('lets the create function start this state machine only', () => {
+  it('lets the create function start this state machine and read frames (objects) of the bucket, nothing more', () => {
     const statements = statementsOf(built.json, CREATE);
 
+    expect(ownActions(CREATE)).toEqual([...TABLE_READ, ...TABLE_WRITE, 's3:GetObject', 'states:StartExecution'].sort());
     expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: stateMachineId() }]);
-    expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/*')]);
   });
 
-  it('lets no function but the create function start executions', () => {
+  it('lets no API function but the create function start the transition workflow', () => {
     const starters = resourcesOfType(built.json, 'AWS::IAM::Policy').filter(([, p]) =>
-      JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'),
+      (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement.some(
+        (s) =>
+          JSON.stringify(s.Action).includes('states:StartExecution') &&
+          JSON.stringify(s.Resource).includes(JSON.stringify({ Ref: stateMachineId() })),
+      ),
     );
     const createRole = roleIdOf(built.json, functionIdFor(built.json, CREATE));
 
-    expect(starters.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: createRole }]]);
+    expect(starters.map(([, p]) => p.Properties.Roles)).toContainEqual([{ Ref: createRole }]);
+    for (const handler of [STATUS, RESULT, CANCEL, LIST, UPLOAD, OPENAPI]) {
+      const role = roleIdOf(built.json, functionIdFor(built.json, handler));
+      expect(
+        starters.map(([, p]) => p.Properties.Roles),
+        handler,
+      ).not.toContainEqual([{ Ref: role }]);
+    }
   });
 
   it('lets the status function only read the jobs table', () => {
-    const actions = actionsOf(statementsOf(built.json, STATUS));
-
-    expect(actions.filter((a) => !/^(logs|xray):/.test(a))).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-    ]);
+    expect(ownActions(STATUS)).toEqual(TABLE_READ);
   });
 
   it('lets the result function read the jobs table and GET objects under jobs/ only', () => {
     const statements = statementsOf(built.json, RESULT);
 
-    expect(actionsOf(statements).filter((a) => !/^(logs|xray):/.test(a))).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-      's3:GetObject',
-    ]);
+    expect(ownActions(RESULT)).toEqual([...TABLE_READ, 's3:GetObject']);
     expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/jobs/*')]);
+  });
+
+  it("lets the cancel function stop only this state machine's executions, and write the jobs table", () => {
+    const statements = statementsOf(built.json, CANCEL);
+
+    expect(ownActions(CANCEL)).toEqual([...TABLE_READ, ...TABLE_WRITE, 'states:StopExecution'].sort());
+    expect(resourcesFor(statements, 'states:StopExecution')).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':states:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':execution:',
+            { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stateMachineId() }] }] },
+            ':*',
+          ],
+        ],
+      },
+    ]);
+  });
+
+  it('lets the list function only read the jobs table and its byOwner index', () => {
+    const statements = statementsOf(built.json, LIST);
+
+    expect(ownActions(LIST)).toEqual(TABLE_READ);
+    expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
+      { 'Fn::GetAtt': [tableId(), 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${BY_OWNER_INDEX}`]] },
+    ]);
+    expect(LAMBDA_BY_OWNER_INDEX).toBe(BY_OWNER_INDEX);
+  });
+
+  it('lets the upload function only PUT objects under uploads/', () => {
+    const statements = statementsOf(built.json, UPLOAD);
+
+    expect(ownActions(UPLOAD)).toEqual(['s3:PutObject']);
+    expect(resourcesFor(statements, 's3:PutObject')).toEqual([arnWithSuffix(bucketId(), '/uploads/*')]);
+  });
+
+  it('gives the OpenAPI function no access to anything', () => {
+    expect(ownActions(OPENAPI)).toEqual([]);
   });
 });

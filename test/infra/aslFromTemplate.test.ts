@@ -7,9 +7,12 @@ import { repoRoot } from '../../infra/constructs/transitionFunction';
 import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, logicalIdOfType } from './templateHelpers';
 
 let built: BuiltApp;
+/** The transition workflow (the template also holds the webhook delivery state machine). */
+let workflowId: string;
 
 beforeAll(() => {
   built = buildTemplate();
+  workflowId = (built.json.Outputs as Record<string, { Value: { Ref: string } }>).StateMachineArn?.Value.Ref ?? '';
 }, BUILD_TIMEOUT_MS);
 
 function submitFunctionName(definition: AslDefinition): string {
@@ -48,13 +51,18 @@ function syntheticTemplate(definition: Record<string, unknown>): Record<string, 
 describe('Infra: extractStateMachineDefinition on the synthesized stack', () => {
   it('maps every Task to a function whose handler module exists', () => {
     // Act
-    const { definition, functionsByArn } = extractStateMachineDefinition(built.json);
+    const { definition, functionsByArn } = extractStateMachineDefinition(built.json, {
+      stateMachineLogicalId: workflowId,
+    });
 
     // Assert
-    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+    const tasks = Object.entries(definition.States).filter(
+      ([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke',
+    );
     expect(tasks.map(([name]) => name).sort()).toEqual([
       'Check Status',
       'Copy Video To S3',
+      'Notify',
       'Record Failure',
       'Submit Job',
     ]);
@@ -67,7 +75,9 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
   });
 
   it('names each function by its logical id in the placeholder ARN format', () => {
-    const { definition, functionsByArn } = extractStateMachineDefinition(built.json);
+    const { definition, functionsByArn } = extractStateMachineDefinition(built.json, {
+      stateMachineLogicalId: workflowId,
+    });
     const submitArn = submitFunctionName(definition);
 
     expect(submitArn).toMatch(/^arn:aws:lambda:us-east-1:000000000000:function:WorkflowSubmitFunction[0-9A-F]{8}$/);
@@ -79,13 +89,17 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
   });
 
   it('lists the API functions too, with their environment resolved', () => {
-    const { functionsByArn } = extractStateMachineDefinition(built.json);
+    const { functionsByArn } = extractStateMachineDefinition(built.json, { stateMachineLogicalId: workflowId });
     const create = Object.values(functionsByArn).find((f) => f.handler === 'lambdas/api/createTransition.ts');
 
-    expect(Object.keys(functionsByArn)).toHaveLength(7);
+    expect(Object.keys(functionsByArn)).toHaveLength(
+      Object.keys(built.json.Resources as object).filter((id) =>
+        JSON.stringify((built.json.Resources as Record<string, unknown>)[id]).includes('framebridge:handler'),
+      ).length,
+    );
     expect(create?.environment).toMatchObject({
       JOBS_TABLE_NAME: logicalIdOfType(built.json, 'AWS::DynamoDB::Table'),
-      STATE_MACHINE_ARN: `arn:aws:states:us-east-1:000000000000:stateMachine:${logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine')}`,
+      STATE_MACHINE_ARN: `arn:aws:states:us-east-1:000000000000:stateMachine:${workflowId}`,
     });
   });
 
@@ -94,6 +108,7 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
     const bucketId = (built.json.Outputs as Record<string, { Value: { Ref: string } }>).BucketName?.Value.Ref ?? '';
 
     const { definition, functionsByArn } = extractStateMachineDefinition(built.json, {
+      stateMachineLogicalId: workflowId,
       region: 'eu-west-1',
       accountId: '123456789012',
       physicalNames: { [tableId]: 'framebridge-jobs', [bucketId]: 'framebridge-local' },

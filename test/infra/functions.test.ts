@@ -13,19 +13,28 @@ beforeAll(() => {
 }, BUILD_TIMEOUT_MS);
 
 describe('Infra: functions', () => {
-  it('deploys the seven handlers, each tagged with its module, which exists', () => {
+  it('deploys every handler, each tagged with its module, which exists', () => {
     const handlers = resourcesOfType(built.json, 'AWS::Lambda::Function')
       .map(([, fn]) => fn.Metadata?.[HANDLER_METADATA_KEY])
       .sort();
 
     expect(handlers).toEqual([
+      'lambdas/api/cancelRequest.ts',
       'lambdas/api/createTransition.ts',
+      'lambdas/api/createUpload.ts',
+      'lambdas/api/getOpenApi.ts',
       'lambdas/api/getResult.ts',
       'lambdas/api/getStatus.ts',
+      'lambdas/api/listRequests.ts',
+      'lambdas/intake/s3Manifest.ts',
       'lambdas/workflow/checkStatus.ts',
       'lambdas/workflow/copyToS3.ts',
+      'lambdas/workflow/deliverWebhook.ts',
+      'lambdas/workflow/notify.ts',
       'lambdas/workflow/recordFailure.ts',
+      'lambdas/workflow/recordWebhookFailure.ts',
       'lambdas/workflow/submit.ts',
+      'lambdas/workflow/writeOutbox.ts',
     ]);
     for (const handler of handlers) {
       expect(existsSync(join(repoRoot, String(handler))), String(handler)).toBe(true);
@@ -63,7 +72,7 @@ describe('Infra: functions', () => {
       ),
     );
 
-    expect(roles).toHaveLength(7);
+    expect(roles).toHaveLength(resourcesOfType(built.json, 'AWS::Lambda::Function').length);
     for (const [id, role] of roles) {
       expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }

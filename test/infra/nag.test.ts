@@ -70,16 +70,23 @@ describe('Infra: cdk-nag', () => {
     }
   });
 
-  it('acknowledges wildcard resources on objects only for jobs/ and the frame reads of Submit Job', () => {
+  it('acknowledges wildcard resources on objects only for the prefixes each function needs', () => {
     const objectWildcards = acknowledgements(app)
       .filter(({ id }) => /^AwsSolutions-IAM5\[Resource::<VideoBucket[^>]*\.Arn>/.test(id))
       .map(({ path, id }) => `${path} ${id.replace(/<VideoBucket[^>]*\.Arn>/, '<bucket>')}`)
       .sort();
 
     expect(objectWildcards).toEqual([
-      'Framebridge/Api/GetResultFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
-      'Framebridge/Workflow/CopyToS3FunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
-      'Framebridge/Workflow/SubmitFunctionRole AwsSolutions-IAM5[Resource::<bucket>/*]',
+      'Framebridge/Default/Api/CreateTransitionFunctionRole AwsSolutions-IAM5[Resource::<bucket>/*]',
+      'Framebridge/Default/Api/CreateUploadFunctionRole AwsSolutions-IAM5[Resource::<bucket>/uploads/*]',
+      'Framebridge/Default/Api/GetResultFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Default/Intake/ManifestFunctionRole AwsSolutions-IAM5[Resource::<bucket>/inbox/*]',
+      'Framebridge/Default/Intake/ManifestFunctionRole AwsSolutions-IAM5[Resource::<bucket>/outbox/*]',
+      'Framebridge/Default/Intake/OutboxFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Default/Intake/OutboxFunctionRole AwsSolutions-IAM5[Resource::<bucket>/outbox/*]',
+      'Framebridge/Default/Workflow/CopyToS3FunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Default/Workflow/SubmitFunctionRole AwsSolutions-IAM5[Resource::<bucket>/*]',
+      'Framebridge/Default/Workflow/WebhookDelivery/DeliverWebhookFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*/video.mp4]',
     ]);
   });
 });

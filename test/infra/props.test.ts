@@ -2,27 +2,27 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractStateMachineDefinition } from '../../infra/aslFromTemplate';
+import type { TransitionPipelineProps } from '../../infra/constructs/transitionPipeline';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
-import type { FramebridgeStackProps } from '../../infra/stack';
-import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, environmentOf } from './templateHelpers';
+import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, environmentOf, logicalIdOfType } from './templateHelpers';
 
-const build = (props: FramebridgeStackProps) => (): unknown =>
-  createFramebridgeApp({ skipBundling: true, nag: false, props });
+const build = (pipeline: TransitionPipelineProps) => (): unknown =>
+  createFramebridgeApp({ skipBundling: true, nag: false, props: { pipeline } });
 
 let tuned: BuiltApp;
 
 beforeAll(() => {
   tuned = buildTemplate({
-    bucket: { retentionDays: 14 },
-    workflow: {
+    pipeline: {
+      retentionDays: 14,
       segmindBaseUrl: 'https://segmind.example.com/',
       outputHosts: ['cdn.example.com', 'segmind.example.com'],
       pollFirstSeconds: 40,
       pollIntervalSeconds: 3,
       maxVideoBytes: 100_000_000,
-      timeout: Duration.minutes(45),
+      executionTimeout: Duration.minutes(45),
+      apiOptions: { throttleRateLimit: 2, throttleBurstLimit: 4, stageName: 'v1' },
     },
-    api: { throttleRateLimit: 2, throttleBurstLimit: 4, stageName: 'v1' },
   });
 }, BUILD_TIMEOUT_MS);
 
@@ -47,7 +47,10 @@ describe('Infra: construct props', () => {
   });
 
   it('applies the workflow timeout, job retention and API throttling', () => {
-    expect(extractStateMachineDefinition(tuned.json).definition.TimeoutSeconds).toBe(45 * 60);
+    const transitionMachine = (tuned.json.Outputs as Record<string, { Value: { Ref: string } }>).StateMachineArn?.Value
+      .Ref;
+    const { definition } = extractStateMachineDefinition(tuned.json, { stateMachineLogicalId: transitionMachine });
+    expect(definition.TimeoutSeconds).toBe(45 * 60);
     tuned.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'jobs/', ExpirationInDays: 14 })]) },
     });
@@ -56,34 +59,34 @@ describe('Infra: construct props', () => {
   });
 
   it('refuses a workflow timeout at or beyond the upstream’s one-hour record expiry', () => {
-    expect(build({ workflow: { timeout: Duration.minutes(60) } })).toThrow(/below 60 minutes/);
-    expect(build({ workflow: { timeout: Duration.hours(2) } })).toThrow(/below 60 minutes/);
-    expect(build({ workflow: { timeout: Duration.seconds(30) } })).toThrow(/at least 1 minute/);
+    expect(build({ executionTimeout: Duration.minutes(60) })).toThrow(/below 60 minutes/);
+    expect(build({ executionTimeout: Duration.hours(2) })).toThrow(/below 60 minutes/);
+    expect(build({ executionTimeout: Duration.seconds(30) })).toThrow(/at least 1 minute/);
   });
 
   it('refuses poll seconds that are not whole numbers ≥ 1', () => {
-    expect(build({ workflow: { pollFirstSeconds: 0 } })).toThrow(/pollFirstSeconds must be a whole number of seconds/);
-    expect(build({ workflow: { pollIntervalSeconds: 1.5 } })).toThrow(/pollIntervalSeconds must be a whole number/);
+    expect(build({ pollFirstSeconds: 0 })).toThrow(/pollFirstSeconds must be a whole number of seconds/);
+    expect(build({ pollIntervalSeconds: 1.5 })).toThrow(/pollIntervalSeconds must be a whole number/);
   });
 
   it('refuses malformed upstream settings, naming the prop', () => {
-    expect(build({ workflow: { segmindBaseUrl: 'api.segmind.com' } })).toThrow(
-      /segmindBaseUrl must be an absolute URL/,
-    );
-    expect(build({ workflow: { segmindBaseUrl: 'ftp://api.segmind.com' } })).toThrow(
-      /segmindBaseUrl must be an http\(s\) URL/,
-    );
-    expect(build({ workflow: { outputHosts: ['https://cdn.example.com/'] } })).toThrow(
-      /outputHosts must be bare host names/,
-    );
-    expect(build({ workflow: { outputHosts: [] } })).toThrow(/outputHosts is empty/);
-    expect(build({ workflow: { maxVideoBytes: -1 } })).toThrow(/maxVideoBytes must be a positive whole number/);
+    expect(build({ segmindBaseUrl: 'api.segmind.com' })).toThrow(/segmindBaseUrl must be an absolute URL/);
+    expect(build({ segmindBaseUrl: 'ftp://api.segmind.com' })).toThrow(/segmindBaseUrl must be an http\(s\) URL/);
+    expect(build({ outputHosts: ['https://cdn.example.com/'] })).toThrow(/outputHosts must be bare host names/);
+    expect(build({ outputHosts: [] })).toThrow(/outputHosts is empty/);
+    expect(build({ maxVideoBytes: -1 })).toThrow(/maxVideoBytes must be a positive whole number/);
   });
 
   it('refuses retention and throttling values that cannot work', () => {
-    expect(build({ bucket: { retentionDays: 0 } })).toThrow(/retentionDays must be a whole number of days/);
-    expect(build({ api: { throttleRateLimit: 0 } })).toThrow(/throttleRateLimit must be a positive number/);
-    expect(build({ api: { throttleBurstLimit: 2.5 } })).toThrow(/throttleBurstLimit must be a whole number/);
-    expect(build({ api: { stageName: 'prod/v2' } })).toThrow(/stageName may only hold/);
+    expect(build({ retentionDays: 0 })).toThrow(/retentionDays must be a whole number of days/);
+    expect(build({ apiOptions: { throttleRateLimit: 0 } })).toThrow(/throttleRateLimit must be a positive number/);
+    expect(build({ apiOptions: { throttleBurstLimit: 2.5 } })).toThrow(/throttleBurstLimit must be a whole number/);
+    expect(build({ apiOptions: { stageName: 'prod/v2' } })).toThrow(/stageName may only hold/);
+  });
+
+  it('names the one event bus in the EventBusName output', () => {
+    expect((tuned.json.Outputs as Record<string, { Value: unknown }>).EventBusName?.Value).toEqual({
+      Ref: logicalIdOfType(tuned.json, 'AWS::Events::EventBus'),
+    });
   });
 });

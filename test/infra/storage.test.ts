@@ -146,6 +146,7 @@ describe('Infra: secrets and outputs', () => {
     expect(Object.keys(built.json.Outputs as object).sort()).toEqual([
       'ApiUrl',
       'BucketName',
+      'EventBusName',
       'JobsTableName',
       'SegmindApiKeySecretArn',
       'StateMachineArn',

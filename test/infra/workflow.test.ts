@@ -1,6 +1,12 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, extractStateMachineDefinition } from '../../infra/aslFromTemplate';
+import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../infra/aslFromTemplate';
+import { TransitionWorkflow } from '../../infra/constructs/transitionWorkflow';
 import {
   actionsOf,
   arnWithSuffix,
@@ -12,6 +18,7 @@ import {
   logicalIdOfType,
   propertiesOf,
   resourcesFor,
+  resourcesOfType,
   roleIdOf,
   statementsOf,
   statementsOfRole,
@@ -38,14 +45,43 @@ const UPSTREAM_RETRY = {
   JitterStrategy: 'FULL',
 };
 const CATCH_ALL = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }];
+const EVENTBRIDGE_RETRY = {
+  ErrorEquals: [
+    'EventBridge.FailedEntry',
+    'EventBridge.InternalException',
+    'EventBridge.ThrottlingException',
+    'EventBridge.SdkClientException',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
 
 const SUBMIT = 'lambdas/workflow/submit.ts';
 const CHECK_STATUS = 'lambdas/workflow/checkStatus.ts';
 const COPY_TO_S3 = 'lambdas/workflow/copyToS3.ts';
 const RECORD_FAILURE = 'lambdas/workflow/recordFailure.ts';
+const NOTIFY = 'lambdas/workflow/notify.ts';
 
 let built: BuiltApp;
 let definition: AslDefinition;
+let workflowId: string;
+
+/** The logical id of the state machine whose definition starts at `startAt` (the template holds two). */
+function stateMachineStartingAt(json: Record<string, unknown>, startAt: string): string {
+  const ids = resourcesOfType(json, 'AWS::StepFunctions::StateMachine')
+    .map(([id]) => id)
+    .filter((id) => extractStateMachineDefinition(json, { stateMachineLogicalId: id }).definition.StartAt === startAt);
+  if (ids.length !== 1) throw new Error(`expected one state machine starting at '${startAt}', found ${ids.length}`);
+  return ids[0] as string;
+}
+
+/** The bus's literal Name (CDK generates one when none is given). */
+function busName(): string {
+  const [, bus] = resourcesOfType(built.json, 'AWS::Events::EventBus')[0] ?? [];
+  return String(bus?.Properties.Name);
+}
 
 function state(name: string): Record<string, unknown> {
   const found = definition.States[name];
@@ -55,7 +91,8 @@ function state(name: string): Record<string, unknown> {
 
 beforeAll(() => {
   built = buildTemplate();
-  definition = extractStateMachineDefinition(built.json).definition;
+  workflowId = stateMachineStartingAt(built.json, 'Submit Job');
+  definition = extractStateMachineDefinition(built.json, { stateMachineLogicalId: workflowId }).definition;
 }, BUILD_TIMEOUT_MS);
 
 describe('Infra: workflow state machine', () => {
@@ -70,8 +107,12 @@ describe('Infra: workflow state machine', () => {
       'Check Status': 'Task',
       'Job Complete?': 'Choice',
       'Copy Video To S3': 'Task',
-      'Transition Succeeded': 'Succeed',
+      'Emit Completed Event': 'Task',
       'Record Failure': 'Task',
+      'Emit Failed Event': 'Task',
+      Notify: 'Task',
+      'Job Succeeded?': 'Choice',
+      'Transition Succeeded': 'Succeed',
       'Transition Failed': 'Fail',
     });
   });
@@ -81,8 +122,84 @@ describe('Infra: workflow state machine', () => {
     expect(state('Submit Job').Next).toBe('Wait For Upstream');
     expect(state('Wait For Upstream').Next).toBe('Check Status');
     expect(state('Check Status').Next).toBe('Job Complete?');
-    expect(state('Copy Video To S3').Next).toBe('Transition Succeeded');
-    expect(state('Record Failure').Next).toBe('Transition Failed');
+  });
+
+  it('ends both paths in one tail: event → Notify → Job Succeeded? → Succeed or Fail', () => {
+    expect(state('Copy Video To S3').Next).toBe('Emit Completed Event');
+    expect(state('Emit Completed Event').Next).toBe('Notify');
+    expect(state('Record Failure').Next).toBe('Emit Failed Event');
+    expect(state('Emit Failed Event').Next).toBe('Notify');
+    expect(state('Notify').Next).toBe('Job Succeeded?');
+    expect(state('Job Succeeded?')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.status', StringEquals: 'COMPLETED', Next: 'Transition Succeeded' }],
+      Default: 'Transition Failed',
+    });
+  });
+
+  it('puts Transition Completed on the bus with the request id, status, S3 URI and size, discarding the answer', () => {
+    expect(state('Emit Completed Event')).toMatchObject({
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Parameters: {
+        Entries: [
+          {
+            Source: 'framebridge',
+            DetailType: 'Transition Completed',
+            EventBusName: `arn:aws:events:us-east-1:000000000000:event-bus/${busName()}`,
+            Detail: { 'request_id.$': '$.jobId', 'status.$': '$.status', 's3_uri.$': '$.s3Uri', 'bytes.$': '$.bytes' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('puts Transition Failed with the request id, status, code and message', () => {
+    expect(state('Emit Failed Event')).toMatchObject({
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Parameters: {
+        Entries: [
+          {
+            Source: 'framebridge',
+            DetailType: 'Transition Failed',
+            Detail: { 'request_id.$': '$.jobId', 'status.$': '$.status', 'code.$': '$.code', 'message.$': '$.message' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('gives Record Failure’s output the FAILED status the events and the final Choice read', () => {
+    expect(state('Record Failure').ResultSelector).toEqual({
+      'jobId.$': '$.Payload.jobId',
+      status: 'FAILED',
+      'code.$': '$.Payload.code',
+      'message.$': '$.Payload.message',
+    });
+    expect(state('Record Failure')).not.toHaveProperty('OutputPath');
+  });
+
+  it('never lets an event or Notify fail the job: retried, then caught beside the state', () => {
+    for (const name of ['Emit Completed Event', 'Emit Failed Event']) {
+      expect(state(name).Retry, name).toEqual([EVENTBRIDGE_RETRY]);
+      expect(state(name).Catch, name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.eventError', Next: 'Notify' },
+      ]);
+    }
+    expect(state('Notify').Retry).toEqual([LAMBDA_SERVICE_RETRY]);
+    expect(state('Notify').Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Job Succeeded?' },
+    ]);
+  });
+
+  it('passes the whole state to Notify and discards its answer', () => {
+    expect(state('Notify')).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      ResultPath: null,
+      Parameters: { 'Payload.$': '$', FunctionName: lambdaPlaceholderArn(functionIdFor(built.json, NOTIFY)) },
+    });
+    expect(state('Notify')).not.toHaveProperty('OutputPath');
   });
 
   it('waits the number of seconds the status check planned', () => {
@@ -112,12 +229,13 @@ describe('Infra: workflow state machine', () => {
   });
 
   it('invokes each Lambda with the whole state and passes on its Payload only', () => {
-    for (const name of ['Submit Job', 'Check Status', 'Copy Video To S3', 'Record Failure']) {
+    for (const name of ['Submit Job', 'Check Status', 'Copy Video To S3']) {
       const task = state(name);
       expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
       expect(task.OutputPath, name).toBe('$.Payload');
       expect((task.Parameters as Record<string, unknown>)['Payload.$'], name).toBe('$');
     }
+    expect((state('Record Failure').Parameters as Record<string, unknown>)['Payload.$']).toBe('$');
   });
 
   it('retries Lambda service errors on every task, and upstream throttling/outages on Submit Job and Check Status', () => {
@@ -158,6 +276,10 @@ describe('Infra: workflow state machine', () => {
     expect(state('Check Status').Catch).toEqual(CATCH_ALL);
     expect(state('Copy Video To S3').Catch).toEqual(CATCH_ALL);
     expect(state('Record Failure')).not.toHaveProperty('Catch');
+    const intoRecordFailure = Object.entries(definition.States)
+      .filter(([, s]) => JSON.stringify(s.Catch ?? []).includes('"Next":"Record Failure"'))
+      .map(([name]) => name);
+    expect(intoRecordFailure.sort()).toEqual(['Check Status', 'Copy Video To S3', 'Submit Job']);
   });
 
   it('fails with the code and message Record Failure returns', () => {
@@ -170,22 +292,21 @@ describe('Infra: workflow state machine', () => {
   });
 
   it('is a Standard state machine with full logging (no execution data) and tracing', () => {
-    built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    expect(
+      resourcesOfType(built.json, 'AWS::StepFunctions::StateMachine').find(([id]) => id === workflowId)?.[1].Properties,
+    ).toMatchObject({
       StateMachineType: 'STANDARD',
       LoggingConfiguration: {
         Level: 'ALL',
         IncludeExecutionData: false,
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.any(Object) } }],
       },
       TracingConfiguration: { Enabled: true },
     });
   });
 
   it('alarms on one failed and on one timed-out execution', () => {
-    const stateMachine = {
-      Name: 'StateMachineArn',
-      Value: { Ref: logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine') },
-    };
+    const stateMachine = { Name: 'StateMachineArn', Value: { Ref: workflowId } };
     for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
       built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
@@ -199,18 +320,29 @@ describe('Infra: workflow state machine', () => {
     }
   });
 
-  it('may invoke its four functions and no other', () => {
+  it('may invoke its five functions and no other', () => {
     // Arrange
-    const roleId = roleIdOf(built.json, logicalIdOfType(built.json, 'AWS::StepFunctions::StateMachine'));
+    const roleId = roleIdOf(built.json, workflowId);
     const invoked = resourcesFor(statementsOfRole(built.json, roleId), 'lambda:InvokeFunction');
 
     // Assert
-    const expected = [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE].flatMap((handler) => {
+    const expected = [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE, NOTIFY].flatMap((handler) => {
       const id = functionIdFor(built.json, handler);
       return [{ 'Fn::GetAtt': [id, 'Arn'] }, arnWithSuffix(id, ':*')];
     });
     expect(invoked).toHaveLength(expected.length);
     expect(invoked).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('may put events on its bus only, and start no execution itself', () => {
+    const statements = statementsOfRole(built.json, roleIdOf(built.json, workflowId));
+
+    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([
+      { 'Fn::GetAtt': [logicalIdOfType(built.json, 'AWS::Events::EventBus'), 'Arn'] },
+    ]);
+    expect(
+      actionsOf(statements).filter((a) => !/^(lambda:InvokeFunction|events:PutEvents|logs:|xray:)/.test(a)),
+    ).toEqual([]);
   });
 });
 
@@ -243,6 +375,19 @@ describe('Infra: workflow functions', () => {
       SEGMIND_BASE_URL: 'https://api.segmind.com',
     });
     expect(environmentOf(built.json, RECORD_FAILURE)).toEqual({ ...base, JOBS_TABLE_NAME: tableRef() });
+    expect(environmentOf(built.json, NOTIFY)).toEqual({
+      ...base,
+      JOBS_TABLE_NAME: tableRef(),
+      WEBHOOK_STATE_MACHINE_ARN: { Ref: stateMachineStartingAt(built.json, 'Deliver Webhook') },
+    });
+  });
+
+  it('lets Notify start the webhook delivery and nothing else but the jobs table', () => {
+    const statements = statementsOf(built.json, NOTIFY);
+    const delivery = stateMachineStartingAt(built.json, 'Deliver Webhook');
+
+    expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: delivery }]);
+    expect(actionsOf(statements).filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual(['states:StartExecution']);
   });
 
   it('sizes timeouts and memory per step', () => {
@@ -250,6 +395,7 @@ describe('Infra: workflow functions', () => {
     expect(propertiesOf(built.json, CHECK_STATUS)).toMatchObject({ Timeout: 30 });
     expect(propertiesOf(built.json, COPY_TO_S3)).toMatchObject({ Timeout: 300, MemorySize: 512 });
     expect(propertiesOf(built.json, RECORD_FAILURE)).toMatchObject({ Timeout: 30 });
+    expect(propertiesOf(built.json, NOTIFY)).toMatchObject({ Timeout: 30 });
   });
 
   it('lets Submit read frames anywhere in the bucket and the Segmind key, nothing else of S3 or Secrets Manager', () => {
@@ -293,7 +439,7 @@ describe('Infra: workflow functions', () => {
   });
 
   it('grants item access on the jobs table and its byOwner index, without Scan', () => {
-    for (const handler of [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE]) {
+    for (const handler of [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE, NOTIFY]) {
       const statements = statementsOf(built.json, handler);
       const table = logicalIdOfType(built.json, 'AWS::DynamoDB::Table');
       expect(resourcesFor(statements, 'dynamodb:Query'), handler).toEqual([
@@ -302,5 +448,74 @@ describe('Infra: workflow functions', () => {
       ]);
       expect(actionsOf(statements), handler).not.toContain('dynamodb:Scan');
     }
+  });
+});
+
+describe('Infra: TransitionWorkflow on its own', () => {
+  const workflowIn = (props: Partial<ConstructorParameters<typeof TransitionWorkflow>[2]> = {}) => {
+    const stack = new Stack(
+      new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } }),
+      'Embedding',
+    );
+    const table = new Table(stack, 'Jobs', { partitionKey: { name: 'id', type: AttributeType.STRING } });
+    const workflow = new TransitionWorkflow(stack, 'Workflow', {
+      table,
+      bucket: new Bucket(stack, 'Videos'),
+      segmindApiKey: new Secret(stack, 'SegmindKey'),
+      ...props,
+    });
+    return { stack, workflow, template: Template.fromStack(stack) };
+  };
+
+  it('creates its own event bus by default and exposes it', () => {
+    const { stack, workflow, template } = workflowIn();
+
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    expect(stack.resolve(workflow.eventBus.eventBusArn)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^WorkflowEventsBus/), 'Arn'],
+    });
+  });
+
+  it('puts its events on a bus it is given, creating none, and grants PutEvents on it', () => {
+    // Arrange
+    const busArn = 'arn:aws:events:us-east-1:111122223333:event-bus/shared';
+
+    // Act
+    const { stack, workflow, template } = workflowIn({
+      eventBus: EventBus.fromEventBusArn(new Stack(), 'Shared', busArn),
+    });
+
+    // Assert
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(stack.resolve(workflow.eventBus.eventBusArn)).toBe(busArn);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: busArn })]),
+      },
+    });
+  });
+
+  it('signs webhooks with the secret it is given, generating none', () => {
+    const stack = new Stack(
+      new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } }),
+      'WithSecret',
+    );
+    const signing = new Secret(stack, 'Signing');
+    new TransitionWorkflow(stack, 'Workflow', {
+      table: new Table(stack, 'Jobs', { partitionKey: { name: 'id', type: AttributeType.STRING } }),
+      bucket: new Bucket(stack, 'Videos'),
+      segmindApiKey: new Secret(stack, 'SegmindKey'),
+      webhookSigningSecret: signing,
+    });
+    const json = Template.fromStack(stack).toJSON();
+
+    expect(
+      resourcesOfType(json, 'AWS::SecretsManager::Secret')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([expect.stringMatching(/^SegmindKey/), expect.stringMatching(/^Signing/)]);
+    expect(environmentOf(json, 'lambdas/workflow/deliverWebhook.ts').WEBHOOK_SECRET_ARN).toEqual({
+      Ref: expect.stringMatching(/^Signing/),
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -5,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '../../../lambdas/core/job';
 import { OWNER, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../workflow/fakeJobsTable';
+import { pngHeader, serveBucket } from './fakeBucket';
 import { lambdaContext } from './lambdaContext';
 
 // Handlers parse their environment at module scope: stub it before importing them.
@@ -20,6 +22,7 @@ vi.stubEnv('AWS_SESSION_TOKEN', '');
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
 
 const { handler: createTransition } = await import('../../../lambdas/api/createTransition');
 const { handler: getStatus } = await import('../../../lambdas/api/getStatus');
@@ -110,12 +113,15 @@ function bodyOf(response: APIGatewayProxyResult): Record<string, unknown> {
 }
 
 let rows: Map<string, Record<string, unknown>>;
+let objects: Map<string, Uint8Array>;
 const putRow = (job: Job) => rows.set(job.id, structuredClone(job));
 
 beforeEach(() => {
   ddb.reset();
   sfnMock.reset();
+  s3Mock.reset();
   rows = serveJobsTable(ddb);
+  objects = serveBucket(s3Mock);
   sfnMock.on(StartExecutionCommand).callsFake(async (input: StartExecutionCommandInput) => ({
     executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
     startDate: new Date(),
@@ -171,6 +177,9 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
   });
 
   it('accepts an s3:// frame in the framebridge bucket', async () => {
+    // Arrange
+    objects.set('uploads/first.png', pngHeader(960, 540));
+
     // Act
     const response = await createTransition(
       postEvent({ ...validBody, first_frame_url: `s3://${BUCKET}/uploads/first.png` }),

@@ -168,8 +168,8 @@ describe('Core: transition request schema', () => {
         /must be a string/,
       ],
       [
-        'callback_url over http',
-        { ...validBody, callback_url: 'http://hooks.example.com/framebridge' },
+        'callback_url over ftp (plain http is refused at create time, see publicUrls)',
+        { ...validBody, callback_url: 'ftp://hooks.example.com/framebridge' },
         'callback_url',
         /must be an https:\/\/ URL/,
       ],

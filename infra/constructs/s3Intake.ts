@@ -1,0 +1,150 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type IEventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+// The handlers' own prefixes: the rule and the grants cannot drift from them.
+import { INBOX_PREFIX, OUTBOX_PREFIX } from '../../lambdas/core/manifest';
+import { bindBucketObjects, bindJobsTable, bindStateMachineStart } from './bindings';
+import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from './transitionEvents';
+import { TransitionFunction } from './transitionFunction';
+
+export interface S3IntakeProps {
+  /**
+   * The bucket whose `inbox/` takes manifests and whose `outbox/` gets the
+   * results. It must send its events to EventBridge (`eventBridgeEnabled`).
+   */
+  readonly bucket: IBucket;
+  /** The jobs table. */
+  readonly table: ITable;
+  /** The transition workflow each accepted manifest starts. */
+  readonly stateMachine: IStateMachine;
+  /** The bus the workflow puts `Transition Completed` / `Transition Failed` on. */
+  readonly eventBus: IEventBus;
+  /**
+   * Times EventBridge retries a failed delivery to either function before the
+   * event goes to the dead-letter queue (0–185).
+   * @default 4
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long EventBridge keeps retrying one event (1 minute – 24 hours).
+   * @default Duration.hours(2)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+/**
+ * The S3 door: `inbox/*.json` → Object Created (default bus) → the intake
+ * function, which starts a job once per object version; the job's end event
+ * (pipeline bus) → the outbox function, which writes `outbox/<name>.mp4` +
+ * `.json`, or `.error.json`. Events that still fail after the retries are kept
+ * in a dead-letter queue.
+ */
+export class S3Intake extends Construct {
+  /** Reads `inbox/*.json` and starts the job. */
+  public readonly intakeFunction: TransitionFunction;
+  /** Writes `outbox/<name>.*` when a job started from a manifest ends. */
+  public readonly outboxFunction: TransitionFunction;
+  /** Default bus: `Object Created` under `inbox/` of the bucket. */
+  public readonly manifestRule: Rule;
+  /** Pipeline bus: `Transition Completed` / `Transition Failed`. */
+  public readonly transitionEndedRule: Rule;
+  /** Events neither function could handle after the retries. */
+  public readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: S3IntakeProps) {
+    super(scope, id);
+    const retryAttempts = props.retryAttempts ?? 4;
+    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
+      throw new Error(`S3Intake: retryAttempts must be a whole number between 0 and 185, got ${retryAttempts}.`);
+    }
+    const maxEventAge = props.maxEventAge ?? Duration.hours(2);
+    if (maxEventAge.isUnresolved() || maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 86_400) {
+      throw new Error(
+        `S3Intake: maxEventAge must be a concrete duration between 1 minute and 24 hours, got ${maxEventAge.toHumanString()}.`,
+      );
+    }
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the intake and outbox EventBridge targets; a DLQ of a DLQ would only move the same messages again.',
+    });
+
+    this.intakeFunction = new TransitionFunction(this, 'ManifestFunction', {
+      entry: 'lambdas/intake/s3Manifest.ts',
+      description: 'inbox/*.json → validates the manifest and starts its job, once per object version',
+      timeout: Duration.seconds(30),
+    });
+    bindJobsTable(this.intakeFunction, props.table, 'readWrite');
+    bindStateMachineStart(this.intakeFunction, props.stateMachine);
+    bindBucketObjects(this.intakeFunction, props.bucket, {
+      actions: ['s3:GetObject'],
+      keyPattern: `${INBOX_PREFIX}*`,
+      reason:
+        'Reads the manifests users drop in inbox/ and checks (HeadObject) the frames they name there; manifest names are only known at run time, and only inbox/ is readable.',
+    });
+    bindBucketObjects(this.intakeFunction, props.bucket, {
+      actions: ['s3:PutObject'],
+      keyPattern: `${OUTBOX_PREFIX}*`,
+      reason:
+        'Writes outbox/<name>.error.json for a manifest that cannot start a job; names mirror the manifests, only known at run time, and only outbox/ (which never triggers intake) is writable.',
+    });
+
+    this.outboxFunction = new TransitionFunction(this, 'OutboxFunction', {
+      entry: 'lambdas/workflow/writeOutbox.ts',
+      description: 'A job started from a manifest ended → outbox/<name>.mp4 + .json, or .error.json',
+      timeout: Duration.seconds(60),
+    });
+    bindJobsTable(this.outboxFunction, props.table, 'read');
+    bindBucketObjects(this.outboxFunction, props.bucket, {
+      actions: ['s3:GetObject'],
+      keyPattern: 'jobs/*',
+      reason:
+        'Source of the server-side copy jobs/{id}/video.mp4 → outbox/<name>.mp4; job ids are only known at run time, and the grant is read only.',
+    });
+    bindBucketObjects(this.outboxFunction, props.bucket, {
+      actions: ['s3:PutObject'],
+      keyPattern: `${OUTBOX_PREFIX}*`,
+      reason:
+        'Writes outbox/<name>.mp4 (server-side copy), outbox/<name>.json and outbox/<name>.error.json; names mirror the manifests, only known at run time.',
+    });
+
+    const target = (fn: TransitionFunction) =>
+      new LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts, maxEventAge });
+
+    // The suffix `.json` is checked by the handler: EventBridge ORs the entries of
+    // one field's list, so `[prefix, suffix]` would also match `outbox/x.json`.
+    this.manifestRule = new Rule(this, 'ManifestCreatedRule', {
+      description: 'framebridge S3 intake: objects created under inbox/ of the video bucket',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [props.bucket.bucketName] },
+          object: { key: Match.prefix(INBOX_PREFIX) },
+        },
+      },
+      targets: [target(this.intakeFunction)],
+    });
+
+    this.transitionEndedRule = new Rule(this, 'TransitionEndedRule', {
+      description: 'framebridge S3 intake: a transition ended; answer its manifest in outbox/',
+      eventBus: props.eventBus,
+      eventPattern: {
+        source: [TRANSITION_EVENT_SOURCE],
+        detailType: [TRANSITION_DETAIL_TYPES.completed, TRANSITION_DETAIL_TYPES.failed],
+      },
+      targets: [target(this.outboxFunction)],
+    });
+  }
+}

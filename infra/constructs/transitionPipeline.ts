@@ -1,0 +1,261 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IAlarm, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { JobsTable } from './jobsTable';
+import { S3Intake } from './s3Intake';
+import { FramebridgeSecrets } from './secrets';
+import { TransitionApi, type TransitionApiProps } from './transitionApi';
+import { TransitionWorkflow } from './transitionWorkflow';
+import { VideoBucket } from './videoBucket';
+
+export interface TransitionPipelineProps {
+  /**
+   * Bring your own bucket for frames, `jobs/` videos and the S3 intake's
+   * `inbox/` / `outbox/`. It must be encrypted with SSE-S3 (not KMS) and, for
+   * the intake, send its events to EventBridge (`eventBridgeEnabled: true`).
+   * Lifecycle rules are then yours to set.
+   * @default - a new VideoBucket: private, TLS only, SSE-S3, access-logged, EventBridge on
+   */
+  readonly bucket?: IBucket;
+  /**
+   * Days a job's video and result (`jobs/`) are kept before the pipeline's
+   * bucket expires them. Only with the pipeline's own bucket.
+   * @default 30
+   */
+  readonly retentionDays?: number;
+  /**
+   * Base URL of the Segmind-compatible upstream.
+   * @default 'https://api.segmind.com'
+   */
+  readonly segmindBaseUrl?: string;
+  /**
+   * Hosts the finished video may be downloaded from.
+   * @default - Segmind's hosts plus the base URL's host
+   */
+  readonly outputHosts?: readonly string[];
+  /**
+   * Override of the poll plan's first wait, in seconds.
+   * @default - about the expected upstream latency (77 s for 5 s at 540p, scaled)
+   */
+  readonly pollFirstSeconds?: number;
+  /**
+   * Override of the poll plan's interval, in seconds.
+   * @default - 5 s until twice the expected latency, then 15 s
+   */
+  readonly pollIntervalSeconds?: number;
+  /**
+   * Largest video, in bytes, the copy step accepts.
+   * @default - 500 MiB
+   */
+  readonly maxVideoBytes?: number;
+  /**
+   * Timeout of one execution; must be below 60 minutes, the upstream's record expiry.
+   * @default Duration.minutes(55)
+   */
+  readonly executionTimeout?: Duration;
+  /**
+   * The bus `Transition Completed` / `Transition Failed` events are put on
+   * (source `framebridge`); the S3 intake's outbox rule listens there.
+   * @default - a new event bus
+   */
+  readonly eventBus?: IEventBus;
+  /**
+   * Deploy the Segmind-v2-compatible REST API.
+   * @default true
+   */
+  readonly api?: boolean;
+  /**
+   * Throttling, stage and logging of the API (only with `api`).
+   * @default - see TransitionApiProps
+   */
+  readonly apiOptions?: Omit<TransitionApiProps, 'table' | 'bucket' | 'stateMachine'>;
+  /**
+   * Deploy the S3 intake: `inbox/<name>.json` starts a job, the result lands in `outbox/`.
+   * @default true
+   */
+  readonly intake?: boolean;
+  /**
+   * CloudWatch alarms: executions failed, timed out and throttled, webhooks
+   * that finally failed, and intake events dead-lettered.
+   * @default true
+   */
+  readonly alarms?: boolean;
+  /**
+   * A topic every alarm notifies (its alarm action). Requires `alarms`.
+   * @default - the alarms have no action
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * What happens to the jobs table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly jobsTableRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * framebridge as one construct: the video bucket (or yours), the jobs table,
+ * the secrets, the transition workflow with its event bus, and — each optional —
+ * the REST API, the S3 intake and CloudWatch alarms. Other CDK apps embed it.
+ */
+export class TransitionPipeline extends Construct {
+  /** Frames, `jobs/{id}/video.mp4`, and the intake's `inbox/` and `outbox/`. */
+  public readonly bucket: IBucket;
+  /** The jobs table: every job's status, request, output and error. */
+  public readonly table: ITable;
+  /** The transition workflow; start it with `{"jobId"}` once the job record exists. */
+  public readonly stateMachine: StateMachine;
+  /** Where `Transition Completed` / `Transition Failed` are put (source `framebridge`). */
+  public readonly eventBus: IEventBus;
+  /** The REST API, unless `api: false`. */
+  public readonly api?: TransitionApi;
+  /** The S3 intake, unless `intake: false`. */
+  public readonly intake?: S3Intake;
+  /** Every alarm of the pipeline (none with `alarms: false`). */
+  public readonly alarms: IAlarm[];
+  /** The pipeline's own bucket, unless one was passed in. */
+  public readonly videoBucket?: VideoBucket;
+  public readonly jobsTable: JobsTable;
+  public readonly secrets: FramebridgeSecrets;
+  public readonly workflow: TransitionWorkflow;
+
+  constructor(scope: Construct, id: string, props: TransitionPipelineProps = {}) {
+    super(scope, id);
+    const config = validateProps(props);
+
+    if (props.bucket) {
+      this.bucket = props.bucket;
+    } else {
+      this.videoBucket = new VideoBucket(this, 'VideoBucket', { retentionDays: props.retentionDays });
+      this.bucket = this.videoBucket.bucket;
+    }
+    this.jobsTable = new JobsTable(this, 'JobsTable', { removalPolicy: props.jobsTableRemovalPolicy });
+    this.table = this.jobsTable.table;
+    this.secrets = new FramebridgeSecrets(this, 'Secrets');
+    this.workflow = new TransitionWorkflow(this, 'Workflow', {
+      table: this.table,
+      bucket: this.bucket,
+      segmindApiKey: this.secrets.segmindApiKey,
+      webhookSigningSecret: this.secrets.webhookSigningSecret,
+      eventBus: props.eventBus,
+      segmindBaseUrl: props.segmindBaseUrl,
+      outputHosts: props.outputHosts,
+      pollFirstSeconds: props.pollFirstSeconds,
+      pollIntervalSeconds: props.pollIntervalSeconds,
+      maxVideoBytes: props.maxVideoBytes,
+      timeout: props.executionTimeout,
+    });
+    this.stateMachine = this.workflow.stateMachine;
+    this.eventBus = this.workflow.eventBus;
+
+    if (config.api) {
+      this.api = new TransitionApi(this, 'Api', {
+        ...props.apiOptions,
+        table: this.table,
+        bucket: this.bucket,
+        stateMachine: this.stateMachine,
+      });
+    }
+    if (config.intake) {
+      this.intake = new S3Intake(this, 'Intake', {
+        bucket: this.bucket,
+        table: this.table,
+        stateMachine: this.stateMachine,
+        eventBus: this.eventBus,
+      });
+    }
+
+    const builtIn = [
+      this.workflow.failedAlarm,
+      this.workflow.timedOutAlarm,
+      this.workflow.webhookDelivery.deadWebhooksAlarm,
+    ];
+    const alarms = config.alarms ? [...builtIn, ...this.createAlarms()] : [];
+    if (!config.alarms) {
+      // The workflow always creates its alarms; with alarms off they leave the tree.
+      for (const alarm of builtIn) alarm.node.scope?.node.tryRemoveChild(alarm.node.id);
+    }
+    if (props.alarmTopic) {
+      const action = new SnsAction(props.alarmTopic);
+      for (const alarm of alarms) alarm.addAlarmAction(action);
+    }
+    this.alarms = alarms;
+  }
+
+  /** The pipeline's own alarms, on top of the workflow's. */
+  private createAlarms(): Alarm[] {
+    const alarms = [
+      this.alarmOnAny(
+        'ExecutionsThrottledAlarm',
+        'framebridge could not start or continue a transition: Step Functions throttled the state machine (StartExecution or state transitions over quota).',
+        this.stateMachine.metricThrottled({ period: Duration.minutes(5), statistic: 'Sum' }),
+      ),
+    ];
+    if (this.intake) {
+      alarms.push(
+        this.alarmOnAny(
+          'IntakeDeadLettersAlarm',
+          'An inbox/ manifest or a job-ended event could not be handled after the retries; it waits in the intake dead-letter queue (redrive it once the cause is fixed).',
+          this.intake.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+        ),
+      );
+    }
+    return alarms;
+  }
+
+  /** Alarms when the metric reaches 1 in one period; no data is fine. */
+  private alarmOnAny(id: string, alarmDescription: string, metric: IMetric): Alarm {
+    return new Alarm(this, id, {
+      alarmDescription,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
+
+interface PipelineConfig {
+  readonly api: boolean;
+  readonly intake: boolean;
+  readonly alarms: boolean;
+}
+
+function validateProps(props: TransitionPipelineProps): PipelineConfig {
+  const api = props.api ?? true;
+  const intake = props.intake ?? true;
+  const alarms = props.alarms ?? true;
+  if (props.bucket && props.retentionDays !== undefined) {
+    throw new Error(
+      'TransitionPipeline: retentionDays applies to the bucket the pipeline creates; with your own bucket, set a lifecycle rule on it (e.g. expire jobs/ after N days) and drop retentionDays.',
+    );
+  }
+  if (props.retentionDays !== undefined && (!Number.isInteger(props.retentionDays) || props.retentionDays < 1)) {
+    throw new Error(
+      `TransitionPipeline: retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}.`,
+    );
+  }
+  if (props.bucket?.encryptionKey) {
+    throw new Error(
+      'TransitionPipeline: the bucket is encrypted with a KMS key, which framebridge’s functions are not granted; use SSE-S3 (BucketEncryption.S3_MANAGED) or let the pipeline create its bucket.',
+    );
+  }
+  if (!api && props.apiOptions) {
+    throw new Error('TransitionPipeline: apiOptions is set but api is false; drop apiOptions or set api: true.');
+  }
+  if (!alarms && props.alarmTopic) {
+    throw new Error(
+      'TransitionPipeline: alarmTopic is set but alarms is false, so nothing would notify it; drop alarmTopic or set alarms: true.',
+    );
+  }
+  return { api, intake, alarms };
+}

@@ -1,0 +1,11 @@
+import { jobsTableEnv, parseEnv } from '../core/config';
+import { webhookFailureInputSchema } from '../core/webhook';
+import { dynamo } from '../shared/dynamoClient';
+import { workflowTask } from '../shared/workflowTask';
+import { recordWebhookFailure } from './steps/recordWebhookFailure';
+
+const env = parseEnv(jobsTableEnv);
+const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
+
+/** Record Webhook Failure: marks the job's webhook failed; the job's status stays as it is. */
+export const handler = workflowTask(webhookFailureInputSchema, (input) => recordWebhookFailure(input, { store }));

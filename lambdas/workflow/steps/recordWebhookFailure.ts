@@ -1,0 +1,61 @@
+import * as z from 'zod';
+import { failedWebhookRecord, recordedWebhookErrorNames, type WebhookFailureInput } from '../../core/webhook';
+import { getJob, type JobStore } from '../../shared/jobStore';
+import { logger } from '../../shared/logger';
+import { recordWebhook } from '../../shared/webhookStore';
+
+export interface WebhookFailureOutput {
+  jobId: string;
+  webhookId: string;
+  attempts: number;
+  message: string;
+}
+
+const lambdaCauseSchema = z.object({ errorMessage: z.string() });
+
+/** Why the delivery ended, for a failure the delivery step could not record itself (timeout, crash). */
+function unrecordedReason(error: NonNullable<WebhookFailureInput['error']>): string {
+  if (error.Error === 'States.Timeout') return 'A delivery attempt timed out';
+  logger.error('webhook delivery failed internally', { error });
+  return 'framebridge failed internally while delivering the webhook; it has been logged';
+}
+
+function causeMessage(cause: string | null | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = lambdaCauseSchema.safeParse(JSON.parse(cause));
+    if (parsed.success) return parsed.data.errorMessage;
+  } catch {
+    // a plain cause string
+  }
+  return cause;
+}
+
+/**
+ * The end of a delivery that failed for good (retries exhausted, 410, refused
+ * URL, or a crash): the job's webhook is marked failed, keeping the last
+ * attempt's status and error. The job's own status is left alone.
+ */
+export async function recordWebhookFailure(
+  input: WebhookFailureInput,
+  deps: { store: JobStore },
+): Promise<WebhookFailureOutput> {
+  const job = await getJob(deps.store, input.jobId);
+  const previous = job?.webhook;
+  const recordedByDelivery = (recordedWebhookErrorNames as readonly string[]).includes(input.error?.Error ?? '');
+  const reason =
+    input.error === undefined
+      ? undefined
+      : recordedByDelivery
+        ? (previous?.lastError ?? causeMessage(input.error.Cause))
+        : unrecordedReason(input.error);
+  const record = failedWebhookRecord(previous, input.webhookId, reason);
+  if (job) await recordWebhook(deps.store, job.id, record);
+  else logger.warn('webhook failed for a job that no longer exists', { jobId: input.jobId });
+  return {
+    jobId: input.jobId,
+    webhookId: input.webhookId,
+    attempts: record.attempts,
+    message: `Webhook ${input.webhookId} was not delivered after ${record.attempts} attempt(s): ${record.lastError ?? 'unknown error'}`,
+  };
+}

@@ -1,0 +1,46 @@
+import {
+  GetObjectCommand,
+  type GetObjectCommandInput,
+  HeadObjectCommand,
+  type HeadObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+
+/** S3's answer to HeadObject on a missing key: a bodiless 404 the SDK names NotFound. */
+export function notFound(): Error {
+  return Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+}
+
+/**
+ * Serves HeadObject and ranged GetObject from in-memory objects, as S3 would:
+ * a missing key is NotFound, `Range: bytes=a-b` answers those bytes only.
+ */
+export function serveBucket(s3: AwsClientStub<S3Client>): Map<string, Uint8Array> {
+  const objects = new Map<string, Uint8Array>();
+  s3.on(HeadObjectCommand).callsFake(async (input: HeadObjectCommandInput) => {
+    const object = objects.get(String(input.Key));
+    if (!object) throw notFound();
+    return { ContentLength: object.length };
+  });
+  s3.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
+    const object = objects.get(String(input.Key));
+    if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const [, from = '0', to = String(object.length - 1)] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
+    const bytes = object.subarray(Number(from), Number(to) + 1);
+    return { ContentLength: bytes.length, Body: { transformToByteArray: async () => bytes } as never };
+  });
+  return objects;
+}
+
+/** The first bytes of a PNG of the given size: signature and IHDR, enough for the frame checks. */
+export function pngHeader(width: number, height: number): Uint8Array {
+  const header = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(header, 0);
+  header.writeUInt32BE(13, 8);
+  header.write('IHDR', 12, 'latin1');
+  header.writeUInt32BE(width, 16);
+  header.writeUInt32BE(height, 20);
+  header.set([8, 2, 0, 0, 0], 24);
+  return new Uint8Array(header);
+}
