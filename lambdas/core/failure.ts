@@ -9,7 +9,7 @@ const lambdaCauseSchema = z.object({ errorType: z.string().optional(), errorMess
 const INTERNAL_MESSAGE = 'framebridge failed internally while running this job; it has been logged';
 
 /** Lambda puts `{errorType, errorMessage, trace}` in Cause; other sources a plain string. */
-function causeMessage(cause: string | null | undefined): string | undefined {
+export function causeMessage(cause: string | null | undefined): string | undefined {
   if (!cause) return undefined;
   try {
     const parsed = lambdaCauseSchema.safeParse(JSON.parse(cause));

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { causeMessage } from '../../core/failure';
 import { failedWebhookRecord, recordedWebhookErrorNames, type WebhookFailureInput } from '../../core/webhook';
 import { getJob, type JobStore } from '../../shared/jobStore';
 import { logger } from '../../shared/logger';
@@ -11,24 +11,11 @@ export interface WebhookFailureOutput {
   message: string;
 }
 
-const lambdaCauseSchema = z.object({ errorMessage: z.string() });
-
 /** Why the delivery ended, for a failure the delivery step could not record itself (timeout, crash). */
 function unrecordedReason(error: NonNullable<WebhookFailureInput['error']>): string {
   if (error.Error === 'States.Timeout') return 'A delivery attempt timed out';
   logger.error('webhook delivery failed internally', { error });
   return 'framebridge failed internally while delivering the webhook; it has been logged';
-}
-
-function causeMessage(cause: string | null | undefined): string | undefined {
-  if (!cause) return undefined;
-  try {
-    const parsed = lambdaCauseSchema.safeParse(JSON.parse(cause));
-    if (parsed.success) return parsed.data.errorMessage;
-  } catch {
-    // a plain cause string
-  }
-  return cause;
 }
 
 /**
