@@ -73,6 +73,12 @@ async function run(argv: string[]): Promise<number> {
     }
     await writeFile(options.out, result.video);
     const execution = stack.stepFunctions.describe(result.executionArn);
+    const mainDefinition = stack.template.stateMachines.find(
+      (machine) => machine.arn === stack?.endpoints.stateMachineArn,
+    );
+    const lambdaInvocations = Object.entries(execution.invocationsByState)
+      .filter(([state]) => mainDefinition?.definition.States[state]?.Resource === 'arn:aws:states:::lambda:invoke')
+      .reduce((sum, [, count]) => sum + count, 0);
     process.stdout.write(
       [
         '',
@@ -80,7 +86,7 @@ async function run(argv: string[]): Promise<number> {
         `S3 URI:        ${result.s3Uri}`,
         `Presigned URL: ${result.videoUrl}`,
         `Wrote:         ${options.out} (${result.video.length} bytes)`,
-        `Workflow:      ${execution.stateTransitions} state transitions, ${execution.taskInvocations} Lambda invocations`,
+        `Workflow:      ${execution.stateTransitions} state transitions, ${lambdaInvocations} Lambda invocations, ${execution.taskInvocations - lambdaInvocations} other task calls (EventBridge)`,
         `Wall time:     ${((Date.now() - started) / 1000).toFixed(1)} s`,
         '',
       ].join('\n'),

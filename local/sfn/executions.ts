@@ -34,6 +34,8 @@ export interface Execution {
   history: HistoryEvent[];
   stateTransitions: number;
   taskInvocations: number;
+  /** Task invocations by state name (retries included). */
+  invocationsByState: Record<string, number>;
   done: Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export class LocalStepFunctions {
       history: [],
       stateTransitions: 0,
       taskInvocations: 0,
+      invocationsByState: {},
       done: Promise.resolve(),
     };
     const taskHandlers = Object.fromEntries(
@@ -109,6 +112,7 @@ export class LocalStepFunctions {
         state,
         (taskInput: JsonValue) => {
           execution.taskInvocations++;
+          execution.invocationsByState[state] = (execution.invocationsByState[state] ?? 0) + 1;
           return handler(taskInput);
         },
       ]),
