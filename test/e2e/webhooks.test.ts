@@ -318,4 +318,48 @@ describe('E2E: webhooks on the local stack', () => {
     },
     JOB_TIMEOUT_MS,
   );
+  it(
+    'keeps the job COMPLETED and records every failed attempt when the receiver is down',
+    async () => {
+      // A port that was open a moment ago and is now closed: connection refused.
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+
+      const jobId = await runJob(`http://127.0.0.1:${port}/hooks/down`);
+
+      const record = await jobRecord(jobId);
+      expect(record).toMatchObject({ status: 'COMPLETED', webhook: { status: 'failed' } });
+      expect(record?.webhook.attempts).toBe(11);
+      expect(record?.webhook.lastError).toMatch(/ECONNREFUSED|refused|connect/i);
+      expect(deliveryOf(jobId)).toMatchObject({ status: 'FAILED' });
+    },
+    JOB_TIMEOUT_MS,
+  );
+
+  it(
+    'counts a receiver slower than 15 s as a failed attempt and retries it with the same webhook-id',
+    async () => {
+      const seen: string[] = [];
+      const slow = createServer((request, response) => {
+        seen.push(String(request.headers['webhook-id']));
+        request.resume();
+        const delay = seen.length === 1 ? 16_000 : 0;
+        setTimeout(() => response.writeHead(200).end('ok'), delay).unref();
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      try {
+        const jobId = await runJob(`http://127.0.0.1:${(slow.address() as AddressInfo).port}/hooks/slow`);
+
+        const record = await jobRecord(jobId);
+        expect(record).toMatchObject({ status: 'COMPLETED', webhook: { status: 'delivered', attempts: 2 } });
+        expect(seen).toEqual([`msg_${jobId}`, `msg_${jobId}`]);
+      } finally {
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
+      }
+    },
+    JOB_TIMEOUT_MS,
+  );
 });
