@@ -13,30 +13,28 @@ import { BY_OWNER_INDEX } from './jobsTable';
  * together with the IAM grant that makes them usable.
  */
 
-export type JobsTableAccess = 'read' | 'readWrite';
-
-/** Item reads, and queries of the table and the byOwner index. No Scan: every read is by key. */
-const JOBS_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-/** Item writes; TransactWriteItems needs no action of its own, only these. */
-const JOBS_TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
-];
-
 /**
- * Sets `JOBS_TABLE_NAME` and allows item reads (and, for `readWrite`, item
- * writes) on the jobs table and its `byOwner` index: no Scan, no stream or
- * table-level actions.
+ * What a function does with the jobs table, and so the only actions it gets:
+ * `read` gets jobs by id; `list` queries the byOwner index; `update` also
+ * updates them (every workflow step); `create` also puts new ones. No Scan,
+ * no delete, no batch, no stream or table-level actions.
  */
+export type JobsTableAccess = 'read' | 'list' | 'update' | 'create';
+
+const JOBS_TABLE_ITEM_ACTIONS: Record<Exclude<JobsTableAccess, 'list'>, string[]> = {
+  read: ['dynamodb:GetItem'],
+  update: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  create: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+};
+
+/** Sets `JOBS_TABLE_NAME` and allows exactly the actions `access` names. */
 export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTableAccess): void {
   fn.addEnvironment('JOBS_TABLE_NAME', table.tableName);
-  const actions =
-    access === 'readWrite' ? [...JOBS_TABLE_READ_ACTIONS, ...JOBS_TABLE_WRITE_ACTIONS] : JOBS_TABLE_READ_ACTIONS;
-  fn.addToRolePolicy(
-    new PolicyStatement({ actions, resources: [table.tableArn, `${table.tableArn}/index/${BY_OWNER_INDEX}`] }),
-  );
+  const statement =
+    access === 'list'
+      ? { actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${BY_OWNER_INDEX}`] }
+      : { actions: JOBS_TABLE_ITEM_ACTIONS[access], resources: [table.tableArn] };
+  fn.addToRolePolicy(new PolicyStatement(statement));
 }
 
 export type BucketObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';

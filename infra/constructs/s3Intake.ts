@@ -85,7 +85,7 @@ export class S3Intake extends Construct {
       description: 'inbox/*.json → validates the manifest and starts its job, once per object version',
       timeout: Duration.seconds(30),
     });
-    bindJobsTable(this.intakeFunction, props.table, 'readWrite');
+    bindJobsTable(this.intakeFunction, props.table, 'create');
     bindStateMachineStart(this.intakeFunction, props.stateMachine);
     bindBucketObjects(this.intakeFunction, props.bucket, {
       actions: ['s3:GetObject'],

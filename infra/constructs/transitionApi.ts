@@ -143,7 +143,7 @@ export class TransitionApi extends Construct {
       getOpenApi,
     };
 
-    bindJobsTable(createTransition, props.table, 'readWrite');
+    bindJobsTable(createTransition, props.table, 'create');
     bindStateMachineStart(createTransition, props.stateMachine);
     bindBucketObjects(createTransition, props.bucket, {
       actions: ['s3:GetObject'],
@@ -159,9 +159,9 @@ export class TransitionApi extends Construct {
       reason:
         'Presigns GET URLs for jobs/{id}/video.mp4 on every query; job ids are only known at run time, so the grant is the jobs/ prefix, read only.',
     });
-    bindJobsTable(cancelRequest, props.table, 'readWrite');
+    bindJobsTable(cancelRequest, props.table, 'update');
     bindStateMachineStop(cancelRequest, props.stateMachine);
-    bindJobsTable(listRequests, props.table, 'read');
+    bindJobsTable(listRequests, props.table, 'list');
     bindBucketObjects(createUpload, props.bucket, {
       actions: ['s3:PutObject'],
       keyPattern: 'uploads/*',

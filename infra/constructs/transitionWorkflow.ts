@@ -178,7 +178,7 @@ export class TransitionWorkflow extends Construct {
     bindWebhookDeliveryStart(notify, this.webhookDelivery.stateMachine);
 
     for (const fn of [submit, checkStatus, copyToS3, recordFailure, notify]) {
-      bindJobsTable(fn, props.table, 'readWrite');
+      bindJobsTable(fn, props.table, 'update');
     }
     for (const fn of [submit, checkStatus, copyToS3]) {
       fn.addEnvironment('SEGMIND_BASE_URL', config.segmindBaseUrl);

@@ -131,8 +131,8 @@ export class WebhookDelivery extends Construct {
       timeout: Duration.seconds(30),
     });
     this.functions = { deliverWebhook, recordWebhookFailure };
-    bindJobsTable(deliverWebhook, props.table, 'readWrite');
-    bindJobsTable(recordWebhookFailure, props.table, 'readWrite');
+    bindJobsTable(deliverWebhook, props.table, 'update');
+    bindJobsTable(recordWebhookFailure, props.table, 'update');
     bindWebhookSigningSecret(deliverWebhook, this.signingSecret);
     bindBucketObjects(deliverWebhook, props.bucket, {
       actions: ['s3:GetObject'],

@@ -223,8 +223,9 @@ describe('Infra: api functions', () => {
   const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
   const ownActions = (handler: string) =>
     actionsOf(statementsOf(built.json, handler)).filter((a) => !/^(logs|xray):/.test(a));
-  const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-  const TABLE_WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+  const TABLE_READ = ['dynamodb:GetItem'];
+  const TABLE_UPDATE = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+  const TABLE_CREATE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
   it('gives each function exactly its environment', () => {
     expect(environmentOf(built.json, CREATE)).toEqual({
@@ -252,7 +253,7 @@ describe('Infra: api functions', () => {
   it('lets the create function start this state machine and read frames (objects) of the bucket, nothing more', () => {
     const statements = statementsOf(built.json, CREATE);
 
-    expect(ownActions(CREATE)).toEqual([...TABLE_READ, ...TABLE_WRITE, 's3:GetObject', 'states:StartExecution'].sort());
+    expect(ownActions(CREATE)).toEqual([...TABLE_CREATE, 's3:GetObject', 'states:StartExecution'].sort());
     expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: stateMachineId() }]);
     expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/*')]);
   });
@@ -291,7 +292,7 @@ describe('Infra: api functions', () => {
   it("lets the cancel function stop only this state machine's executions, and write the jobs table", () => {
     const statements = statementsOf(built.json, CANCEL);
 
-    expect(ownActions(CANCEL)).toEqual([...TABLE_READ, ...TABLE_WRITE, 'states:StopExecution'].sort());
+    expect(ownActions(CANCEL)).toEqual([...TABLE_UPDATE, 'states:StopExecution'].sort());
     expect(resourcesFor(statements, 'states:StopExecution')).toEqual([
       {
         'Fn::Join': [
@@ -312,12 +313,11 @@ describe('Infra: api functions', () => {
     ]);
   });
 
-  it('lets the list function only read the jobs table and its byOwner index', () => {
+  it('lets the list function only query the byOwner index', () => {
     const statements = statementsOf(built.json, LIST);
 
-    expect(ownActions(LIST)).toEqual(TABLE_READ);
+    expect(ownActions(LIST)).toEqual(['dynamodb:Query']);
     expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
-      { 'Fn::GetAtt': [tableId(), 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, `/index/${BY_OWNER_INDEX}`]] },
     ]);
     expect(LAMBDA_BY_OWNER_INDEX).toBe(BY_OWNER_INDEX);
