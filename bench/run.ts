@@ -19,9 +19,12 @@ import { localS3Credentials, startLocalS3 } from '../local/s3';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** Transitions for one job: Submit, then per poll Wait + Check + Choice, then Copy + Succeed. */
+/**
+ * Transitions for one completed job: Submit, then per poll Wait + Check + Choice,
+ * then Copy, Emit Completed Event, Notify, Job Succeeded?, Succeed.
+ */
 function transitionsFor(polls: number): number {
-  return 1 + polls * 3 + 2;
+  return 1 + polls * 3 + 5;
 }
 
 function pollsWithPlan(latencySeconds: number): number {

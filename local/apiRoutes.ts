@@ -57,6 +57,15 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
     .filter((route) => route.method !== 'OPTIONS');
 }
 
+/** API Gateway passes a segment it cannot percent-decode through as sent; the handler then refuses it. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Matches `/v2/requests/abc/status` against `/v2/requests/{id}/status`. */
 export function matchRoute(routes: readonly ApiRoute[], method: string, path: string) {
   const segments = path.split('/').filter(Boolean);
@@ -68,7 +77,7 @@ export function matchRoute(routes: readonly ApiRoute[], method: string, path: st
     const matches = pattern.every((part, index) => {
       const segment = segments[index] ?? '';
       if (part.startsWith('{') && part.endsWith('}')) {
-        params[part.slice(1, -1)] = decodeURIComponent(segment);
+        params[part.slice(1, -1)] = decodePathSegment(segment);
         return segment.length > 0;
       }
       return part === segment;

@@ -128,7 +128,11 @@ export async function startLocalApi(options: LocalApiOptions) {
       if (!route.handler) return sendJson(response, 200, { status: 'ok' });
       const body = await readBody(request);
       if (body === 'too-large') {
-        return sendJson(response, 413, { error: { code: 'payload_too_large', message: 'The body exceeds 10 MB' } });
+        // The rest of the body is not read: the connection cannot carry another request.
+        response.setHeader('connection', 'close');
+        sendJson(response, 413, { error: { code: 'payload_too_large', message: 'The body exceeds 10 MB' } });
+        request.socket.destroySoon?.();
+        return;
       }
       const event = toEvent(request, url, route, params, body, validKey);
       const result = (await invokeLambda(
@@ -145,6 +149,14 @@ export async function startLocalApi(options: LocalApiOptions) {
         sendJson(response, 502, { error: { code: 'bad_gateway', message: 'Internal server error' } });
       else response.end();
     }
+  });
+  // A request Node cannot even parse (e.g. a control character in a header) gets a JSON 400 too.
+  server.on('clientError', (_error, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify({ error: { code: 'bad_request', message: 'The request is not valid HTTP' } });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -113,6 +113,35 @@ export function readImageInfo(bytes: Uint8Array): ImageInfo {
 
 const formatNames: Record<ImageFormat, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
 
+/** How many bytes at the end of a file `imageEndProblem` needs. */
+export const IMAGE_TAIL_BYTES = 16;
+const PNG_IEND = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+
+/**
+ * Whether a file of `size` bytes ends as its format requires — a PNG with its
+ * IEND chunk, a JPEG with its end-of-image marker (trailing padding allowed), a
+ * WebP as long as its RIFF header says — so a file cut off after its header is
+ * refused before the paid submit. `tail` is the file's last bytes.
+ */
+export function imageEndProblem(
+  format: ImageFormat,
+  head: Uint8Array,
+  tail: Uint8Array,
+  size: number,
+): string | undefined {
+  const complete = `must be a complete ${formatNames[format]} image (it is cut off)`;
+  if (format === 'png') {
+    const end = tail.subarray(tail.length - PNG_IEND.length);
+    return PNG_IEND.every((byte, i) => end[i] === byte) ? undefined : complete;
+  }
+  if (format === 'jpeg') {
+    let last = tail.length - 1;
+    while (last > 0 && (tail[last] === 0x00 || tail[last] === 0x0a || tail[last] === 0x0d)) last--;
+    return tail[last - 1] === 0xff && tail[last] === 0xd9 ? undefined : complete;
+  }
+  return head.length >= 8 && le32(head, 4) + 8 <= size ? undefined : complete;
+}
+
 /**
  * The frame rule an image breaks, phrased to follow the field name
  * (`first_frame_url must be …`), or undefined when it is a usable frame.

@@ -56,7 +56,9 @@ const frameUrl = z
   .max(2048, { error: 'must be at most 2048 characters' })
   .refine((value) => isHttpsUrl(value) || parseS3Uri(value) !== undefined, {
     error: 'must be an https:// URL or an s3://bucket/key URI',
-  });
+  })
+  // The URL that is checked is the one handed on: `HTTPS://…` or ` https://…` become their parsed form.
+  .transform((value) => (parseS3Uri(value) ? value : new URL(value).href));
 
 /**
  * The public request body (Segmind's field names). Strict: unknown fields are

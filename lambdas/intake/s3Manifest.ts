@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { bucketEnv, jobsTableEnv, parseEnv } from '../core/config';
+import { bucketEnv, jobsTableEnv, parseEnv, privateCallbacksEnv } from '../core/config';
 import { parseOrThrow } from '../core/schemas';
 import { createTransitionJob } from '../shared/createJob';
 import { dynamo } from '../shared/dynamoClient';
@@ -10,7 +10,12 @@ import { s3 } from '../shared/s3Client';
 import { sfn } from '../shared/sfnClient';
 import { acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
 
-const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend({ STATE_MACHINE_ARN: z.string().min(1) }));
+const env = parseEnv(
+  jobsTableEnv
+    .extend(bucketEnv.shape)
+    .extend(privateCallbacksEnv.shape)
+    .extend({ STATE_MACHINE_ARN: z.string().min(1) }),
+);
 
 const createJobDeps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
@@ -18,6 +23,7 @@ const createJobDeps = {
   s3,
   stateMachineArn: env.STATE_MACHINE_ARN,
   bucket: env.BUCKET_NAME,
+  allowPrivateCallbacks: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS,
 };
 
 const deps = {

@@ -1,6 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ValidationError } from '../core/errors';
-import { frameImageProblem, MAX_FRAME_BYTES, readImageInfo } from '../core/imageInfo';
+import {
+  frameImageProblem,
+  IMAGE_TAIL_BYTES,
+  imageEndProblem,
+  MAX_FRAME_BYTES,
+  readImageInfo,
+} from '../core/imageInfo';
 import { parseS3Uri, type TransitionRequest } from '../core/schemas';
 import { logger } from './logger';
 
@@ -30,12 +36,12 @@ const isMissing = (error: unknown) =>
   error instanceof Error &&
   (['NotFound', 'NoSuchKey', 'Forbidden'].includes(error.name) || [403, 404].includes(httpStatusOf(error) ?? 0));
 
-async function readHead(deps: FrameCheckDeps, key: string, bytes: number): Promise<Uint8Array> {
-  const answer = await deps.s3.send(
-    new GetObjectCommand({ Bucket: deps.bucket, Key: key, Range: `bytes=0-${bytes - 1}` }),
-  );
+async function readRange(deps: FrameCheckDeps, key: string, range: string): Promise<Uint8Array> {
+  const answer = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key, Range: range }));
   return answer.Body ? answer.Body.transformToByteArray() : new Uint8Array();
 }
+
+const readHead = (deps: FrameCheckDeps, key: string, bytes: number) => readRange(deps, key, `bytes=0-${bytes - 1}`);
 
 /** The rule the frame at `key` breaks, or undefined when it is fine. */
 async function frameProblem(deps: FrameCheckDeps, uri: string, key: string): Promise<string | undefined> {
@@ -46,11 +52,18 @@ async function frameProblem(deps: FrameCheckDeps, uri: string, key: string): Pro
     if (size > MAX_FRAME_BYTES) {
       return `must be at most ${MAX_FRAME_BYTES / (1024 * 1024)} MB, ${MAX_FRAME_BYTES} bytes (${uri} is ${size} bytes)`;
     }
-    let info = readImageInfo(await readHead(deps, key, HEADER_BYTES));
+    let headBytes = await readHead(deps, key, HEADER_BYTES);
+    let info = readImageInfo(headBytes);
     if (info.kind === 'truncated' && size > HEADER_BYTES) {
-      info = readImageInfo(await readHead(deps, key, LONG_HEADER_BYTES));
+      headBytes = await readHead(deps, key, LONG_HEADER_BYTES);
+      info = readImageInfo(headBytes);
     }
-    return frameImageProblem(info);
+    const problem = frameImageProblem(info);
+    if (problem || info.kind !== 'image') return problem;
+    // A file cut off after its header would be paid for and then fail upstream.
+    // An explicit range (not `bytes=-16`): S3-compatible servers do not all take suffix ranges.
+    const tail = await readRange(deps, key, `bytes=${Math.max(0, size - IMAGE_TAIL_BYTES)}-${size - 1}`);
+    return imageEndProblem(info.format, headBytes, tail, size);
   } catch (error) {
     if (isMissing(error)) {
       // 403 is also what a missing grant looks like: leave a trace for the operator.

@@ -82,7 +82,8 @@ export function httpHandler(route: (event: APIGatewayProxyEvent) => Promise<APIG
 /** Parses a JSON body, answering 415/400 with a clear message when it is not one. */
 export function jsonBody(event: APIGatewayProxyEvent): unknown {
   const contentType = header(event, 'content-type');
-  if (!contentType?.toLowerCase().startsWith('application/json')) {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
     throw new HttpError(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json)');
   }
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

@@ -45,8 +45,16 @@ export async function assertPublicUrls(
   const issues: { field: string; rule: string }[] = [];
   for (const field of ['first_frame_url', 'last_frame_url'] as const) {
     const value = request[field];
-    if (!value.startsWith('https://')) continue;
-    const reason = await nonPublicReason(new URL(value), resolve);
+    if (value.startsWith('s3://')) continue;
+    // Decided by the parsed URL: `HTTPS://`, a leading space or `https:\\` parse to https too.
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'https:') continue;
+    const reason = await nonPublicReason(url, resolve);
     if (reason) issues.push({ field, rule: reason });
   }
   if (request.callback_url !== undefined) {

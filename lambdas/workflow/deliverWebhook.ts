@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as z from 'zod';
-import { jobsTableEnv, parseEnv, resultUrlEnv } from '../core/config';
+import { jobsTableEnv, parseEnv, privateCallbacksEnv, resultUrlEnv } from '../core/config';
 import { webhookDeliveryInputSchema } from '../core/webhook';
 import { dynamo } from '../shared/dynamoClient';
 import { guardedPost } from '../shared/guardedPost';
@@ -13,11 +13,10 @@ import { deliverWebhook } from './steps/deliverWebhook';
 const env = parseEnv(
   jobsTableEnv
     .extend(resultUrlEnv.shape)
+    .extend(privateCallbacksEnv.shape)
     .extend({
       FRAMEBRIDGE_WEBHOOK_SECRET: z.string().min(1).optional(),
       WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
-      // Local development only; never set in AWS.
-      FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS: z.enum(['0', '1']).default('0'),
     })
     .refine((vars) => vars.FRAMEBRIDGE_WEBHOOK_SECRET || vars.WEBHOOK_SECRET_ARN, {
       error: 'set WEBHOOK_SECRET_ARN (AWS) or FRAMEBRIDGE_WEBHOOK_SECRET (local)',
@@ -34,7 +33,7 @@ const deps = {
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) };
   },
   post: (url: string, body: string, headers: Record<string, string>) =>
-    guardedPost(url, body, headers, { allowPrivate: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS === '1' }),
+    guardedPost(url, body, headers, { allowPrivate: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS }),
 };
 
 /** Deliver Webhook: one signed, SSRF-guarded attempt; the state machine retries. */

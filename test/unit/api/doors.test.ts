@@ -365,7 +365,7 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
     expect(startsSent()).toEqual([]);
   };
 
-  it('reads only the head of each frame: HeadObject, then the first 64 KiB', async () => {
+  it('reads only the head and the tail of each frame: HeadObject, the first 64 KiB, the last 16 bytes', async () => {
     // Arrange
     objects.set('uploads/first.png', pngHeader(1280, 720));
 
@@ -380,9 +380,28 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
         .map((c) => c.args[0].input.Key)
         .sort(),
     ).toEqual(['uploads/first.png', 'uploads/last.png']);
-    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+    expect(
+      s3Mock
+        .commandCalls(GetObjectCommand)
+        .map((c) => c.args[0].input)
+        .sort((a, b) => `${a.Key}${a.Range}`.localeCompare(`${b.Key}${b.Range}`)),
+    ).toEqual([
       { Bucket: BUCKET, Key: 'uploads/first.png', Range: 'bytes=0-65535' },
+      { Bucket: BUCKET, Key: 'uploads/first.png', Range: 'bytes=29-44' },
       { Bucket: BUCKET, Key: 'uploads/last.png', Range: 'bytes=0-65535' },
+      { Bucket: BUCKET, Key: 'uploads/last.png', Range: 'bytes=29-44' },
+    ]);
+  });
+
+  it('refuses a PNG cut off after its header (it would be paid for, then fail upstream)', async () => {
+    // Arrange: the first 100 bytes of a real-looking PNG, no IEND
+    const cut = new Uint8Array(100);
+    cut.set(pngHeader(640, 360).subarray(0, 33));
+    objects.set('uploads/cut.png', cut);
+
+    // Act / Assert
+    expectRefused(await submit(s3Body('uploads/cut.png')), [
+      { field: 'first_frame_url', rule: /must be a complete PNG image \(it is cut off\)/ },
     ]);
   });
 
@@ -454,6 +473,7 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
     const head = [0xff, 0xd8, ...segment(0xe1), ...segment(0xe2), 0xff, 0xc0, 0, 17, 8, 0x0b, 0xb8, 0x0f, 0xa0, 3];
     const jpeg = new Uint8Array(200_000);
     jpeg.set(head);
+    jpeg.set([0xff, 0xd9], jpeg.length - 2);
     objects.set('uploads/camera.jpg', jpeg);
 
     // Act
@@ -466,7 +486,7 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
         .commandCalls(GetObjectCommand)
         .filter((c) => c.args[0].input.Key === 'uploads/camera.jpg')
         .map((c) => c.args[0].input.Range),
-    ).toEqual(['bytes=0-65535', 'bytes=0-1048575']);
+    ).toEqual(['bytes=0-65535', 'bytes=0-1048575', 'bytes=199984-199999']);
   });
 
   it('leaves https frames alone', async () => {

@@ -26,21 +26,28 @@ export function serveBucket(s3: AwsClientStub<S3Client>): Map<string, Uint8Array
   s3.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
     const object = objects.get(String(input.Key));
     if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const suffix = /^bytes=-(\d+)$/.exec(input.Range ?? '');
     const [, from = '0', to = String(object.length - 1)] = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '') ?? [];
-    const bytes = object.subarray(Number(from), Number(to) + 1);
+    const bytes = suffix
+      ? object.subarray(Math.max(0, object.length - Number(suffix[1])))
+      : object.subarray(Number(from), Number(to) + 1);
     return { ContentLength: bytes.length, Body: { transformToByteArray: async () => bytes } as never };
   });
   return objects;
 }
 
-/** The first bytes of a PNG of the given size: signature and IHDR, enough for the frame checks. */
+/**
+ * The smallest thing the frame checks take for a PNG of the given size: the
+ * signature, IHDR and the closing IEND chunk (a PNG cut off after its header is refused).
+ */
 export function pngHeader(width: number, height: number): Uint8Array {
-  const header = Buffer.alloc(33);
+  const header = Buffer.alloc(45);
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(header, 0);
   header.writeUInt32BE(13, 8);
   header.write('IHDR', 12, 'latin1');
   header.writeUInt32BE(width, 16);
   header.writeUInt32BE(height, 20);
   header.set([8, 2, 0, 0, 0], 24);
+  header.set([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], 33);
   return new Uint8Array(header);
 }

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { frameImageProblem, type ImageInfo, MAX_FRAME_SIDE, readImageInfo } from '../../../lambdas/core/imageInfo';
+import {
+  frameImageProblem,
+  type ImageInfo,
+  imageEndProblem,
+  MAX_FRAME_SIDE,
+  readImageInfo,
+} from '../../../lambdas/core/imageInfo';
 import { resolveFfmpeg } from '../../../local/emulator/ffmpeg';
 import { runTool } from '../../../local/emulator/run-tool';
 
@@ -229,5 +235,30 @@ describe('Core: imageInfo', () => {
     it('says what is wrong with a truncated header', () => {
       expect(frameImageProblem({ kind: 'truncated', format: 'jpeg' })).toMatch(/complete JPEG image/);
     });
+  });
+});
+
+describe('Core: imageEndProblem (a frame must be whole, not only its header)', () => {
+  const bytes = (...values: number[]) => new Uint8Array(values);
+  const IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+
+  it.each([
+    ['a PNG ending with IEND', 'png', bytes(...IEND), 100, undefined],
+    ['a PNG without IEND', 'png', bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 100, /cut off/],
+    ['a JPEG ending with FFD9', 'jpeg', bytes(0x12, 0xff, 0xd9), 100, undefined],
+    ['a JPEG with padding after FFD9', 'jpeg', bytes(0xff, 0xd9, 0x00, 0x0a), 100, undefined],
+    ['a JPEG without FFD9', 'jpeg', bytes(0x12, 0x34, 0x56), 100, /cut off/],
+  ] as const)('%s', (_name, format, tail, size, expected) => {
+    const problem = imageEndProblem(format, new Uint8Array(), tail, size);
+    if (expected) expect(problem).toMatch(expected);
+    else expect(problem).toBeUndefined();
+  });
+
+  it('checks a WebP against the size its RIFF header declares', () => {
+    const head = new Uint8Array(12);
+    new DataView(head.buffer).setUint32(4, 92, true);
+    head.set([0x52, 0x49, 0x46, 0x46], 0);
+    expect(imageEndProblem('webp', head, new Uint8Array(), 100)).toBeUndefined();
+    expect(imageEndProblem('webp', head, new Uint8Array(), 60)).toMatch(/complete WebP image/);
   });
 });
