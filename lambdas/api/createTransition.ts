@@ -1,28 +1,10 @@
-import * as z from 'zod';
 import { submittedView } from '../core/apiViews';
-import { bucketEnv, jobsTableEnv, parseEnv, privateCallbacksEnv } from '../core/config';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAYED_HEADER } from '../core/idempotency';
 import { createTransitionJob } from '../shared/createJob';
-import { dynamo } from '../shared/dynamoClient';
+import { createJobDepsFromEnv } from '../shared/createJobFromEnv';
 import { header, httpHandler, json, jsonBody, ownerOf, publicBaseUrl } from '../shared/http';
-import { s3 } from '../shared/s3Client';
-import { sfn } from '../shared/sfnClient';
 
-const env = parseEnv(
-  jobsTableEnv
-    .extend(bucketEnv.shape)
-    .extend(privateCallbacksEnv.shape)
-    .extend({ STATE_MACHINE_ARN: z.string().min(1) }),
-);
-
-const deps = {
-  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
-  sfn,
-  s3,
-  stateMachineArn: env.STATE_MACHINE_ARN,
-  bucket: env.BUCKET_NAME,
-  allowPrivateCallbacks: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS,
-};
+const deps = createJobDepsFromEnv();
 
 /**
  * POST /v2/pixverse-5-transition — Segmind's submit, answered 202 with absolute

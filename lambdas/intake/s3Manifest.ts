@@ -1,34 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { bucketEnv, jobsTableEnv, parseEnv, privateCallbacksEnv } from '../core/config';
 import { parseOrThrow } from '../core/schemas';
 import { createTransitionJob } from '../shared/createJob';
-import { dynamo } from '../shared/dynamoClient';
+import { createJobDepsFromEnv } from '../shared/createJobFromEnv';
 import { logger } from '../shared/logger';
 import { s3 } from '../shared/s3Client';
-import { sfn } from '../shared/sfnClient';
 import { acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
 
-const env = parseEnv(
-  jobsTableEnv
-    .extend(bucketEnv.shape)
-    .extend(privateCallbacksEnv.shape)
-    .extend({ STATE_MACHINE_ARN: z.string().min(1) }),
-);
-
-const createJobDeps = {
-  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
-  sfn,
-  s3,
-  stateMachineArn: env.STATE_MACHINE_ARN,
-  bucket: env.BUCKET_NAME,
-  allowPrivateCallbacks: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS,
-};
+const createJobDeps = createJobDepsFromEnv();
 
 const deps = {
   s3,
-  bucket: env.BUCKET_NAME,
+  bucket: createJobDeps.bucket,
   startJob: (input: Parameters<typeof createTransitionJob>[0]) => createTransitionJob(input, createJobDeps),
 };
 
