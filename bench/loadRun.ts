@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { localS3Client } from '../local/clients';
 import { startLocalStack } from '../local/stack';
 
 export interface LoadOptions {
@@ -57,12 +58,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   });
   try {
     const { endpoints } = stack;
-    const s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
+    const s3 = localS3Client(endpoints);
     const frames = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
     for (const name of ['first.png', 'last.png']) {
       await s3.send(

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { localS3Client } from '../local/clients';
 import type { LocalStack } from '../local/stack';
 
 export interface TransitionOptions {
@@ -42,12 +43,7 @@ async function frameUrl(stack: LocalStack, frame: string): Promise<string> {
     throw new Error(`Cannot read the frame ${frame}: ${error.code ?? error.message}`);
   });
   const key = `uploads/${randomUUID()}/${path.basename(frame)}`;
-  const s3 = new S3Client({
-    endpoint: endpoints.s3Url,
-    region: endpoints.region,
-    credentials: endpoints.credentials,
-    forcePathStyle: true,
-  });
+  const s3 = localS3Client(endpoints);
   try {
     await s3.send(new PutObjectCommand({ Bucket: endpoints.bucket, Key: key, Body: body, ContentType: contentType }));
   } finally {

@@ -1,9 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutesFromTemplate } from '../../local/apiRoutes';
+import { localS3Client } from '../../local/clients';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
 const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
@@ -101,12 +102,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
       pollIntervalSeconds: 1,
       retryIntervalMs: 20,
     });
-    s3 = new S3Client({
-      endpoint: stack.endpoints.s3Url,
-      region: stack.endpoints.region,
-      credentials: stack.endpoints.credentials,
-      forcePathStyle: true,
-    });
+    s3 = localS3Client(stack.endpoints);
     [firstPng, lastPng] = await Promise.all([
       readFile(path.join(frames, 'first.png')),
       readFile(path.join(frames, 'last.png')),

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition } from '../../cli/runTransition';
+import { localS3Client } from '../../local/clients';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import type { TaskFault } from '../../local/taskHandlers';
 
@@ -42,12 +43,7 @@ describe('E2E: Lambda service faults on the local runner', () => {
         return 500;
       },
     });
-    s3 = new S3Client({
-      endpoint: stack.endpoints.s3Url,
-      region: stack.endpoints.region,
-      credentials: stack.endpoints.credentials,
-      forcePathStyle: true,
-    });
+    s3 = localS3Client(stack.endpoints);
   });
 
   afterAll(async () => {

@@ -3,8 +3,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localS3Client } from '../../local/clients';
 import type { SegmindEmulator } from '../../local/emulator/server';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import {
@@ -88,12 +89,7 @@ describe('E2E: bad input is refused on the local stack', () => {
     if (!stack.emulator) throw new Error('the bad-input suite needs the Segmind emulator');
     emulator = stack.emulator;
     const { endpoints } = stack;
-    s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
+    s3 = localS3Client(endpoints);
     dynamo = new DynamoDBClient({
       endpoint: endpoints.dynamoDbUrl,
       region: endpoints.region,

@@ -1,9 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { localS3Client } from '../../local/clients';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
 const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
@@ -43,12 +44,7 @@ describe('E2E: EventBridge events on the local stack', () => {
       retryIntervalMs: 20,
     });
     const { endpoints } = stack;
-    const s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
+    const s3 = localS3Client(endpoints);
     for (const name of ['first', 'last']) {
       await s3.send(
         new PutObjectCommand({

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition, type TransitionOutcome } from '../../cli/runTransition';
+import { localJobsClient, localS3Client } from '../../local/clients';
 import type { EmulatorScenario } from '../../local/emulator/server';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
@@ -241,13 +241,7 @@ describe('E2E: fault matrix on the local stack', () => {
 
   it('leaves no job in a non-terminal state', async () => {
     await stack.idle();
-    const jobs = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: stack.endpoints.dynamoDbUrl,
-        region: stack.endpoints.region,
-        credentials: stack.endpoints.credentials,
-      }),
-    );
+    const jobs = localJobsClient(stack.endpoints);
     const { Items = [] } = await jobs.send(new ScanCommand({ TableName: stack.endpoints.jobsTable }));
     jobs.destroy();
     expect(Items.length).toBeGreaterThanOrEqual(cases.length);
@@ -259,12 +253,7 @@ describe('E2E: fault matrix on the local stack', () => {
     const prompts = accepted.map((job) => String(job.body.prompt));
     expect(new Set(prompts).size).toBe(prompts.length);
 
-    const s3 = new S3Client({
-      endpoint: stack.endpoints.s3Url,
-      region: stack.endpoints.region,
-      credentials: stack.endpoints.credentials,
-      forcePathStyle: true,
-    });
+    const s3 = localS3Client(stack.endpoints);
     // (s3rver rejects ListObjects signatures, so each job's two keys are checked directly.)
     const exists = (key: string) =>
       s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: key })).then(

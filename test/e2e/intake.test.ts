@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localJobsClient, localS3Client } from '../../local/clients';
 import { probeVideo } from '../../local/emulator/probe';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
@@ -43,19 +43,8 @@ describe('E2E: the S3 intake on the local stack', () => {
     const { endpoints } = stack;
     bucket = endpoints.bucket;
     owner = `s3:${bucket}`;
-    s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
-    jobs = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: endpoints.dynamoDbUrl,
-        region: endpoints.region,
-        credentials: endpoints.credentials,
-      }),
-    );
+    s3 = localS3Client(endpoints);
+    jobs = localJobsClient(endpoints);
     for (const name of ['first.png', 'last.png']) {
       await put(`inbox/frames/${name}`, await readFile(path.join(frames, name)), 'image/png');
     }

@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition } from '../../cli/runTransition';
+import { localJobsClient, localS3Client } from '../../local/clients';
 import { frameColour, probeVideo } from '../../local/emulator/probe';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
@@ -48,19 +48,8 @@ describe('E2E: the transition pipeline on the local stack', () => {
       retryIntervalMs: 20,
     });
     const { endpoints } = stack;
-    s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
-    jobs = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: endpoints.dynamoDbUrl,
-        region: endpoints.region,
-        credentials: endpoints.credentials,
-      }),
-    );
+    s3 = localS3Client(endpoints);
+    jobs = localJobsClient(endpoints);
   });
 
   afterAll(async () => {

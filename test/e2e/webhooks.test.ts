@@ -3,12 +3,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebhookPayload, webhookPayloadSchema } from '../../lambdas/core/webhook';
+import { localJobsClient, localS3Client } from '../../local/clients';
 import type { LocalStepFunctions } from '../../local/sfn/executions';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
@@ -108,19 +108,8 @@ describe('E2E: webhooks on the local stack', () => {
     const machine = stack.stateMachines.all().find((m) => m.stateMachineArn !== endpoints.stateMachineArn);
     if (!machine) throw new Error('the local stack runs no webhook delivery state machine');
     delivery = machine;
-    jobs = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: endpoints.dynamoDbUrl,
-        region: endpoints.region,
-        credentials: endpoints.credentials,
-      }),
-    );
-    const s3 = new S3Client({
-      endpoint: endpoints.s3Url,
-      region: endpoints.region,
-      credentials: endpoints.credentials,
-      forcePathStyle: true,
-    });
+    jobs = localJobsClient(endpoints);
+    const s3 = localS3Client(endpoints);
     for (const name of ['first', 'last']) {
       await s3.send(
         new PutObjectCommand({
