@@ -85,6 +85,12 @@ export function bindWebhookDeliveryStart(fn: LambdaFunction, stateMachine: IStat
   stateMachine.grantStartExecution(fn);
 }
 
+/** Sets `CANCELLATION_TAIL_ARN` and grants starting that one state machine (what a cancelled job still owes). */
+export function bindCancellationTailStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
+  fn.addEnvironment('CANCELLATION_TAIL_ARN', stateMachine.stateMachineArn);
+  stateMachine.grantStartExecution(fn);
+}
+
 /** Sets `WEBHOOK_SECRET_ARN` and grants reading that one secret (the webhook signing secret). */
 export function bindWebhookSigningSecret(fn: LambdaFunction, secret: ISecret): void {
   fn.addEnvironment('WEBHOOK_SECRET_ARN', secret.secretArn);

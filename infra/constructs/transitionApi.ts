@@ -19,7 +19,13 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindBucketObjects, bindJobsTable, bindStateMachineStart, bindStateMachineStop } from './bindings';
+import {
+  bindBucketObjects,
+  bindCancellationTailStart,
+  bindJobsTable,
+  bindStateMachineStart,
+  bindStateMachineStop,
+} from './bindings';
 import { TransitionFunction } from './transitionFunction';
 
 /** API Gateway answers 504 after 29 s; a handler must not outlive its request. */
@@ -32,6 +38,11 @@ export interface TransitionApiProps {
   readonly bucket: IBucket;
   /** The transition workflow each accepted job starts. */
   readonly stateMachine: IStateMachine;
+  /**
+   * Started when a job is cancelled, to put its event and send its webhook.
+   * @default - cancelled jobs emit no event and send no webhook
+   */
+  readonly cancellationTail?: IStateMachine;
   /**
    * Steady-state requests per second allowed per API key.
    * @default 10
@@ -161,6 +172,7 @@ export class TransitionApi extends Construct {
     });
     bindJobsTable(cancelRequest, props.table, 'update');
     bindStateMachineStop(cancelRequest, props.stateMachine);
+    if (props.cancellationTail) bindCancellationTailStart(cancelRequest, props.cancellationTail);
     bindJobsTable(listRequests, props.table, 'list');
     bindBucketObjects(createUpload, props.bucket, {
       actions: ['s3:PutObject'],

@@ -159,6 +159,7 @@ export class TransitionPipeline extends Construct {
         table: this.table,
         bucket: this.bucket,
         stateMachine: this.stateMachine,
+        cancellationTail: this.workflow.cancellationTail.stateMachine,
       });
     }
     if (config.intake) {

@@ -30,6 +30,7 @@ import {
   bindWebhookDeliveryStart,
   wildcardFindingId,
 } from './bindings';
+import { CancellationTail } from './cancellationTail';
 import { TransitionEvents } from './transitionEvents';
 import { TransitionFunction } from './transitionFunction';
 import { LAMBDA_SERVICE_ERRORS, WebhookDelivery } from './webhookDelivery';
@@ -128,6 +129,8 @@ export class TransitionWorkflow extends Construct {
   public readonly logGroup: LogGroup;
   /** Where `Transition Completed` / `Transition Failed` are put (source `framebridge`). */
   public readonly eventBus: IEventBus;
+  /** The small state machine that puts a cancelled job's event and starts its webhook. */
+  public readonly cancellationTail: CancellationTail;
   /** The webhook delivery state machine Notify starts, with its DeadWebhooksAlarm. */
   public readonly webhookDelivery: WebhookDelivery;
   /** ExecutionsFailed ≥ 1 in five minutes; add an action to be notified. */
@@ -318,6 +321,12 @@ export class TransitionWorkflow extends Construct {
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     this.acknowledgeStateMachineRoleWildcards();
+    this.cancellationTail = new CancellationTail(this, 'CancellationTail', {
+      events,
+      notify,
+      lambdaServiceErrors: LAMBDA_SERVICE_ERRORS,
+      logRetention: props.logRetention,
+    });
 
     this.failedAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
       alarmDescription: 'A framebridge transition failed (see the jobs table for its code and message).',

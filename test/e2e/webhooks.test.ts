@@ -16,6 +16,7 @@ const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames
 const API_KEY = 'e2e-webhooks-key';
 const SECRET = `whsec_${Buffer.from('framebridge e2e webhook signing secret').toString('base64')}`;
 const FAIL_MARK = '[upstream-fails]';
+const NEVER_MARK = '[never-finishes]';
 const UPSTREAM_FAILURE = 'Content moderation: the prompt was rejected by the model';
 const JOB_TIMEOUT_MS = 90_000;
 
@@ -97,7 +98,11 @@ describe('E2E: webhooks on the local stack', () => {
       emulator: {
         latencySeconds: 1,
         scenario: (request) =>
-          String(request.prompt ?? '').includes(FAIL_MARK) ? { fail: UPSTREAM_FAILURE } : undefined,
+          String(request.prompt ?? '').includes(FAIL_MARK)
+            ? { fail: UPSTREAM_FAILURE }
+            : String(request.prompt ?? '').includes(NEVER_MARK)
+              ? { neverFinish: true }
+              : undefined,
       },
       pollFirstSeconds: 1,
       pollIntervalSeconds: 1,
@@ -348,6 +353,54 @@ describe('E2E: webhooks on the local stack', () => {
         slow.closeAllConnections();
         await new Promise((resolve) => slow.close(resolve));
       }
+    },
+    JOB_TIMEOUT_MS,
+  );
+  it(
+    'announces a cancelled job like any failed one: transition.failed with code cancelled, and the event',
+    async () => {
+      const callback = receiver.plan('/hooks/cancelled', []);
+      const submitted = await fetch(`${stack.endpoints.apiUrl}/v2/pixverse-5-transition`, {
+        method: 'POST',
+        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          prompt: `a transition ${NEVER_MARK}`,
+          first_frame_url: frameUris.first,
+          last_frame_url: frameUris.last,
+          quality: '360p',
+          callback_url: callback,
+        }),
+      });
+      const jobId = String(((await submitted.json()) as { request_id: string }).request_id);
+
+      const cancelled = await fetch(`${stack.endpoints.apiUrl}/v2/requests/${jobId}`, {
+        method: 'DELETE',
+        headers: { 'x-api-key': API_KEY },
+      });
+      await stack.idle();
+
+      expect(cancelled.status).toBe(200);
+      const [request] = receiver.at('/hooks/cancelled');
+      if (!request) throw new Error('no webhook received for the cancelled job');
+      expect(verified(request)).toMatchObject({
+        type: 'transition.failed',
+        data: { request_id: jobId, status: 'FAILED', error: { code: 'cancelled' } },
+      });
+      expect(await jobRecord(jobId)).toMatchObject({
+        status: 'FAILED',
+        error: { code: 'cancelled' },
+        webhook: { status: 'delivered', attempts: 1 },
+      });
+      const events = (await readFile(stack.endpoints.eventsFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { DetailType: string; Detail: { request_id: string; code?: string } });
+      expect(events.filter((event) => event.Detail.request_id === jobId)).toEqual([
+        expect.objectContaining({
+          DetailType: 'Transition Failed',
+          Detail: expect.objectContaining({ code: 'cancelled' }),
+        }),
+      ]);
     },
     JOB_TIMEOUT_MS,
   );

@@ -220,6 +220,14 @@ describe('Infra: api functions', () => {
   };
   const bucketId = (): string =>
     (built.json.Outputs as Record<string, { Value: { Ref: string } }>).BucketName?.Value.Ref ?? '';
+  /** The machine that announces a cancelled job. */
+  const cancellationTailId = (): string => {
+    const [tail] = resourcesOfType(built.json, 'AWS::StepFunctions::StateMachine').filter(([, machine]) =>
+      JSON.stringify(machine.Properties.DefinitionString).includes('Emit Cancelled Event'),
+    );
+    if (!tail) throw new Error('no cancellation tail state machine');
+    return tail[0];
+  };
   const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
   const ownActions = (handler: string) =>
     actionsOf(statementsOf(built.json, handler)).filter((a) => !/^(logs|xray):/.test(a));
@@ -244,6 +252,7 @@ describe('Infra: api functions', () => {
       ...base,
       JOBS_TABLE_NAME: { Ref: tableId() },
       STATE_MACHINE_ARN: { Ref: stateMachineId() },
+      CANCELLATION_TAIL_ARN: { Ref: cancellationTailId() },
     });
     expect(environmentOf(built.json, LIST)).toEqual({ ...base, JOBS_TABLE_NAME: { Ref: tableId() } });
     expect(environmentOf(built.json, UPLOAD)).toEqual({ ...base, BUCKET_NAME: { Ref: bucketId() } });
@@ -289,10 +298,11 @@ describe('Infra: api functions', () => {
     expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/jobs/*')]);
   });
 
-  it("lets the cancel function stop only this state machine's executions, and write the jobs table", () => {
+  it("lets the cancel function stop only this state machine's executions, update jobs and start the cancellation tail", () => {
     const statements = statementsOf(built.json, CANCEL);
 
-    expect(ownActions(CANCEL)).toEqual([...TABLE_UPDATE, 'states:StopExecution'].sort());
+    expect(ownActions(CANCEL)).toEqual([...TABLE_UPDATE, 'states:StartExecution', 'states:StopExecution'].sort());
+    expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: cancellationTailId() }]);
     expect(resourcesFor(statements, 'states:StopExecution')).toEqual([
       {
         'Fn::Join': [

@@ -136,7 +136,8 @@ describe('Infra: TransitionPipeline options', () => {
     template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    // The transition workflow, its webhook delivery and its cancellation tail.
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
   });
 
   it('adds the alarm topic as the action of every alarm', () => {

@@ -1,0 +1,95 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  DefinitionBody,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { wildcardFindingId } from './bindings';
+import type { TransitionEvents } from './transitionEvents';
+import type { TransitionFunction } from './transitionFunction';
+
+export const CANCELLATION_STATE_NAMES = {
+  emit: 'Emit Cancelled Event',
+  notify: 'Notify Cancelled',
+  done: 'Cancellation Announced',
+} as const;
+
+export interface CancellationTailProps {
+  /** The workflow's events: the same `Transition Failed` event, on the same bus. */
+  readonly events: TransitionEvents;
+  /** The workflow's Notify function: it starts the webhook delivery. */
+  readonly notify: TransitionFunction;
+  /** Lambda service errors worth another try. */
+  readonly lambdaServiceErrors: readonly string[];
+  /**
+   * Execution log retention.
+   * @default one month
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * What a cancelled job still owes the outside world. Cancel stops the job's
+ * execution before its tail runs, so the cancel handler starts this small
+ * machine instead: `Transition Failed` (code `cancelled`) and the webhook, as
+ * for any failed job. Input `{jobId, status, code, message}`; never fails.
+ */
+export class CancellationTail extends Construct {
+  public readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: CancellationTailProps) {
+    super(scope, id);
+    const done = new Succeed(this, CANCELLATION_STATE_NAMES.done);
+    const notify = new LambdaInvoke(this, CANCELLATION_STATE_NAMES.notify, {
+      lambdaFunction: props.notify,
+      payload: TaskInput.fromJsonPathAt('$'),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    notify.addRetry({
+      errors: [...props.lambdaServiceErrors],
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+      jitterStrategy: JitterType.FULL,
+    });
+    notify.addCatch(done, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+    notify.next(done);
+    const emit = props.events.emitFailed(CANCELLATION_STATE_NAMES.emit);
+    emit.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.eventError' });
+    emit.next(notify);
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'framebridge: the event and webhook of a cancelled job',
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(emit),
+      timeout: Duration.minutes(15),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'ExecutionLogs', {
+          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    const role = this.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery and X-Ray support no resource-level permissions.',
+    });
+    Validations.of(role).acknowledge({
+      id: wildcardFindingId(role, `${props.notify.functionArn}:*`),
+      reason: `lambda:InvokeFunction on versions and aliases (:*) of ${props.notify.handlerEntry} only, added by the LambdaInvoke task.`,
+    });
+  }
+}
