@@ -1,8 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { localS3Client } from '../local/clients';
+import { uploadExampleFrames } from '../local/clients';
 import { startLocalStack } from '../local/stack';
 
 export interface LoadOptions {
@@ -58,19 +57,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   });
   try {
     const { endpoints } = stack;
-    const s3 = localS3Client(endpoints);
-    const frames = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
-    for (const name of ['first.png', 'last.png']) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: endpoints.bucket,
-          Key: `uploads/load/${name}`,
-          Body: await readFile(path.join(frames, name)),
-          ContentType: 'image/png',
-        }),
-      );
-    }
-    s3.destroy();
+    const frames = await uploadExampleFrames(endpoints, 'load');
 
     const latencies: number[] = [];
     const api = async (url: string, init?: RequestInit) => {
@@ -91,8 +78,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           method: 'POST',
           body: JSON.stringify({
             prompt: `load job ${index}`,
-            first_frame_url: `s3://${endpoints.bucket}/uploads/load/first.png`,
-            last_frame_url: `s3://${endpoints.bucket}/uploads/load/last.png`,
+            first_frame_url: frames.first,
+            last_frame_url: frames.last,
             quality: '360p',
           }),
         });

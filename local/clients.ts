@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalEndpoints } from './stack';
 
@@ -22,4 +24,28 @@ export function localJobsClient(endpoints: LocalEndpoints): DynamoDBDocumentClie
       credentials: { ...endpoints.credentials },
     }),
   );
+}
+
+const exampleFrames = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
+
+/**
+ * Puts the bundled example frames at `uploads/<prefix>/{first,last}.png` in the
+ * local bucket and answers their `s3://` URIs, ready to submit.
+ */
+export async function uploadExampleFrames(
+  endpoints: LocalEndpoints,
+  prefix: string,
+): Promise<{ first: string; last: string }> {
+  const s3 = localS3Client(endpoints);
+  try {
+    const uri = async (name: 'first' | 'last') => {
+      const key = `uploads/${prefix}/${name}.png`;
+      const body = await readFile(path.join(exampleFrames, `${name}.png`));
+      await s3.send(new PutObjectCommand({ Bucket: endpoints.bucket, Key: key, Body: body, ContentType: 'image/png' }));
+      return `s3://${endpoints.bucket}/${key}`;
+    };
+    return { first: await uri('first'), last: await uri('last') };
+  } finally {
+    s3.destroy();
+  }
 }

@@ -1,18 +1,9 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  DefinitionBody,
-  JitterType,
-  JsonPath,
-  LogLevel,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Duration } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { JitterType, JsonPath, type StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { wildcardFindingId } from './bindings';
+import { loggedStateMachine } from './loggedStateMachine';
 import type { TransitionEvents } from './transitionEvents';
 import type { TransitionFunction } from './transitionFunction';
 
@@ -67,29 +58,12 @@ export class CancellationTail extends Construct {
     emit.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.eventError' });
     emit.next(notify);
 
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine } = loggedStateMachine(this, {
+      definition: emit,
       comment: 'framebridge: the event and webhook of a cancelled job',
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(emit),
       timeout: Duration.minutes(15),
-      tracingEnabled: true,
-      logs: {
-        destination: new LogGroup(this, 'ExecutionLogs', {
-          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: LogLevel.ALL,
-        includeExecutionData: false,
-      },
-    });
-    const role = this.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'CloudWatch Logs delivery and X-Ray support no resource-level permissions.',
-    });
-    Validations.of(role).acknowledge({
-      id: wildcardFindingId(role, `${props.notify.functionArn}:*`),
-      reason: `lambda:InvokeFunction on versions and aliases (:*) of ${props.notify.handlerEntry} only, added by the LambdaInvoke task.`,
-    });
+      invokedFunctions: [props.notify],
+      logRetention: props.logRetention,
+    }));
   }
 }

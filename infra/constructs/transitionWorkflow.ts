@@ -1,21 +1,18 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
   JitterType,
   JsonPath,
-  LogLevel,
   type RetryProps,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
   TaskInput,
   Wait,
@@ -23,14 +20,9 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import {
-  bindBucketObjects,
-  bindJobsTable,
-  bindSegmindApiKey,
-  bindWebhookDeliveryStart,
-  wildcardFindingId,
-} from './bindings';
+import { bindBucketObjects, bindJobsTable, bindSegmindApiKey, bindWebhookDeliveryStart } from './bindings';
 import { CancellationTail } from './cancellationTail';
+import { loggedStateMachine } from './loggedStateMachine';
 import { TransitionEvents } from './transitionEvents';
 import { TransitionFunction } from './transitionFunction';
 import { LAMBDA_SERVICE_ERRORS, WebhookDelivery } from './webhookDelivery';
@@ -308,19 +300,13 @@ export class TransitionWorkflow extends Construct {
       .otherwise(recordFailureTask);
     const definition = submitTask.next(waitForUpstream).next(checkStatusTask).next(jobComplete);
 
-    this.logGroup = new LogGroup(this, 'ExecutionLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
+      definition,
       comment: 'framebridge: one AI video transition, from submit to the MP4 in S3',
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
       timeout: config.timeout,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
-    });
-    this.acknowledgeStateMachineRoleWildcards();
+      invokedFunctions: Object.values(this.functions),
+      logRetention: props.logRetention,
+    }));
     this.cancellationTail = new CancellationTail(this, 'CancellationTail', {
       events,
       notify,
@@ -344,21 +330,6 @@ export class TransitionWorkflow extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-  }
-
-  private acknowledgeStateMachineRoleWildcards(): void {
-    const role = this.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) support no resource-level permissions; Lambda invocations are scoped per function.',
-    });
-    for (const fn of Object.values(this.functions)) {
-      Validations.of(role).acknowledge({
-        id: wildcardFindingId(role, `${fn.functionArn}:*`),
-        reason: `lambda:InvokeFunction on versions and aliases (:*) of ${fn.handlerEntry} only, added by the LambdaInvoke task.`,
-      });
-    }
   }
 }
 

@@ -1,23 +1,21 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  DefinitionBody,
   Fail,
   JitterType,
-  LogLevel,
   type RetryProps,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { bindBucketObjects, bindJobsTable, bindWebhookSigningSecret, wildcardFindingId } from './bindings';
+import { bindBucketObjects, bindJobsTable, bindWebhookSigningSecret } from './bindings';
+import { loggedStateMachine } from './loggedStateMachine';
 import { TransitionFunction } from './transitionFunction';
 
 /** The state names of the delivery state machine. */
@@ -176,30 +174,13 @@ export class WebhookDelivery extends Construct {
     deliverTask.addCatch(recordFailureTask, { errors: ['States.ALL'], resultPath: '$.error' });
     const definition = deliverTask.next(new Succeed(this, WEBHOOK_STATE_NAMES.delivered));
 
-    this.logGroup = new LogGroup(this, 'ExecutionLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
+      definition,
       comment: 'framebridge: delivers one job’s webhook, retrying for over an hour',
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
       timeout,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
-    });
-    const role = this.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) support no resource-level permissions; Lambda invocations are scoped per function.',
-    });
-    for (const fn of [deliverWebhook, recordWebhookFailure]) {
-      Validations.of(role).acknowledge({
-        id: wildcardFindingId(role, `${fn.functionArn}:*`),
-        reason: `lambda:InvokeFunction on versions and aliases (:*) of ${fn.handlerEntry} only, added by the LambdaInvoke task.`,
-      });
-    }
+      invokedFunctions: [deliverWebhook, recordWebhookFailure],
+      logRetention: props.logRetention,
+    }));
 
     const period = Duration.minutes(5);
     this.deadWebhooksAlarm = new Alarm(this, 'DeadWebhooksAlarm', {

@@ -1,13 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { localS3Client } from '../../local/clients';
+import { uploadExampleFrames } from '../../local/clients';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
-const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
 const API_KEY = 'e2e-events-key';
 const FAIL_MARK = '[upstream-fails]';
 const UPSTREAM_FAILURE = 'Content moderation: the prompt was rejected by the model';
@@ -44,22 +42,7 @@ describe('E2E: EventBridge events on the local stack', () => {
       retryIntervalMs: 20,
     });
     const { endpoints } = stack;
-    const s3 = localS3Client(endpoints);
-    for (const name of ['first', 'last']) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: endpoints.bucket,
-          Key: `uploads/e2e-events/${name}.png`,
-          Body: await readFile(path.join(frames, `${name}.png`)),
-          ContentType: 'image/png',
-        }),
-      );
-    }
-    s3.destroy();
-    frameUris = {
-      first: `s3://${endpoints.bucket}/uploads/e2e-events/first.png`,
-      last: `s3://${endpoints.bucket}/uploads/e2e-events/last.png`,
-    };
+    frameUris = await uploadExampleFrames(endpoints, 'e2e-events');
   });
 
   afterAll(async () => {

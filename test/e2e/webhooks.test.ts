@@ -3,16 +3,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebhookPayload, webhookPayloadSchema } from '../../lambdas/core/webhook';
-import { localJobsClient, localS3Client } from '../../local/clients';
+import { localJobsClient, uploadExampleFrames } from '../../local/clients';
 import type { LocalStepFunctions } from '../../local/sfn/executions';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
-const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
 const API_KEY = 'e2e-webhooks-key';
 const SECRET = `whsec_${Buffer.from('framebridge e2e webhook signing secret').toString('base64')}`;
 const FAIL_MARK = '[upstream-fails]';
@@ -114,22 +112,7 @@ describe('E2E: webhooks on the local stack', () => {
     if (!machine) throw new Error('the local stack runs no webhook delivery state machine');
     delivery = machine;
     jobs = localJobsClient(endpoints);
-    const s3 = localS3Client(endpoints);
-    for (const name of ['first', 'last']) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: endpoints.bucket,
-          Key: `uploads/e2e-webhooks/${name}.png`,
-          Body: await readFile(path.join(frames, `${name}.png`)),
-          ContentType: 'image/png',
-        }),
-      );
-    }
-    s3.destroy();
-    frameUris = {
-      first: `s3://${endpoints.bucket}/uploads/e2e-webhooks/first.png`,
-      last: `s3://${endpoints.bucket}/uploads/e2e-webhooks/last.png`,
-    };
+    frameUris = await uploadExampleFrames(endpoints, 'e2e-webhooks');
   });
 
   afterAll(async () => {
