@@ -101,7 +101,7 @@ export class S3Intake extends Construct {
     });
 
     this.outboxFunction = new TransitionFunction(this, 'OutboxFunction', {
-      entry: 'lambdas/workflow/writeOutbox.ts',
+      entry: 'lambdas/intake/writeOutbox.ts',
       description: 'A job started from a manifest ended → outbox/<name>.mp4 + .json, or .error.json',
       timeout: Duration.seconds(60),
     });

@@ -110,37 +110,37 @@ export class TransitionApi extends Construct {
     }
 
     const createTransition = new TransitionFunction(this, 'CreateTransitionFunction', {
-      entry: 'lambdas/api/createTransition.ts',
+      entry: 'lambdas/jobs/createTransition.ts',
       description: 'POST /v2/pixverse-5-transition: validates, records and starts a job',
       timeout: Duration.seconds(25),
     });
     const getStatus = new TransitionFunction(this, 'GetStatusFunction', {
-      entry: 'lambdas/api/getStatus.ts',
+      entry: 'lambdas/jobs/getStatus.ts',
       description: 'GET /v2/requests/{id}/status',
       timeout: READ_TIMEOUT,
     });
     const getResult = new TransitionFunction(this, 'GetResultFunction', {
-      entry: 'lambdas/api/getResult.ts',
+      entry: 'lambdas/jobs/getResult.ts',
       description: 'GET /v2/requests/{id}: the result with a freshly presigned video URL',
       timeout: READ_TIMEOUT,
     });
     const cancelRequest = new TransitionFunction(this, 'CancelRequestFunction', {
-      entry: 'lambdas/api/cancelRequest.ts',
+      entry: 'lambdas/jobs/cancelRequest.ts',
       description: 'DELETE /v2/requests/{id}: stops the execution and records the job cancelled',
       timeout: READ_TIMEOUT,
     });
     const listRequests = new TransitionFunction(this, 'ListRequestsFunction', {
-      entry: 'lambdas/api/listRequests.ts',
+      entry: 'lambdas/jobs/listRequests.ts',
       description: "GET /v2/requests: the caller's requests, newest first, paginated",
       timeout: READ_TIMEOUT,
     });
     const createUpload = new TransitionFunction(this, 'CreateUploadFunction', {
-      entry: 'lambdas/api/createUpload.ts',
+      entry: 'lambdas/uploads/createUpload.ts',
       description: 'POST /v2/uploads: a presigned PUT URL for a frame under uploads/',
       timeout: READ_TIMEOUT,
     });
     const getOpenApi = new TransitionFunction(this, 'GetOpenApiFunction', {
-      entry: 'lambdas/api/getOpenApi.ts',
+      entry: 'lambdas/openapi/getOpenApi.ts',
       description: 'GET /openapi.json: the OpenAPI 3.1 document, generated from the zod schemas',
       timeout: READ_TIMEOUT,
     });

@@ -156,7 +156,7 @@ export class TransitionWorkflow extends Construct {
       timeout: Duration.seconds(30),
     });
     const notify = new TransitionFunction(this, 'NotifyFunction', {
-      entry: 'lambdas/workflow/notify.ts',
+      entry: 'lambdas/webhooks/notify.ts',
       description: 'Starts the webhook delivery of a finished job that has a callback_url',
       timeout: Duration.seconds(30),
     });

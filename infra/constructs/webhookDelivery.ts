@@ -119,12 +119,12 @@ export class WebhookDelivery extends Construct {
     }
 
     const deliverWebhook = new TransitionFunction(this, 'DeliverWebhookFunction', {
-      entry: 'lambdas/workflow/deliverWebhook.ts',
+      entry: 'lambdas/webhooks/deliverWebhook.ts',
       description: 'Sends one signed, SSRF-guarded webhook attempt and records its outcome on the job',
       timeout: DELIVER_FUNCTION_TIMEOUT,
     });
     const recordWebhookFailure = new TransitionFunction(this, 'RecordWebhookFailureFunction', {
-      entry: 'lambdas/workflow/recordWebhookFailure.ts',
+      entry: 'lambdas/webhooks/recordWebhookFailure.ts',
       description: 'Marks a job’s webhook failed once its delivery gave up',
       timeout: Duration.seconds(30),
     });

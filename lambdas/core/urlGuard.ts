@@ -1,6 +1,6 @@
 /**
  * SSRF guard for callback URLs: which addresses a webhook may be sent to. Pure
- * range checks; `lambdas/shared/guardedPost.ts` applies them to every address
+ * range checks; `lambdas/webhooks/guardedPost.ts` applies them to every address
  * the host resolves to at connect time, so a DNS answer that changes between a
  * check and the connection (DNS rebinding) cannot reach a private address.
  */

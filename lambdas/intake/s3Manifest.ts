@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
+import { logger } from '../adapters/logger';
+import { s3 } from '../adapters/s3Client';
 import { parseOrThrow } from '../core/schemas';
-import { createTransitionJob } from '../shared/createJob';
-import { createJobDepsFromEnv } from '../shared/createJobFromEnv';
-import { logger } from '../shared/logger';
-import { s3 } from '../shared/s3Client';
+import { createTransitionJob } from '../jobs/createJob';
+import { createJobDepsFromEnv } from '../jobs/createJobFromEnv';
 import { acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
 
 const createJobDeps = createJobDepsFromEnv();

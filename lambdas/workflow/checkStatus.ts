@@ -1,8 +1,8 @@
+import { dynamo } from '../adapters/dynamoClient';
+import { segmindClientFrom } from '../adapters/segmindFromEnv';
+import { workflowTask } from '../adapters/workflowTask';
 import { jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
 import { pollingStateSchema } from '../core/workflowState';
-import { dynamo } from '../shared/dynamoClient';
-import { segmindClientFrom } from '../shared/segmindFromEnv';
-import { workflowTask } from '../shared/workflowTask';
 import { checkStatus } from './steps/checkStatus';
 import { pollSettingsFrom } from './steps/pollSettings';
 

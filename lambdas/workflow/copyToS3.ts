@@ -1,10 +1,10 @@
 import * as z from 'zod';
+import { dynamo } from '../adapters/dynamoClient';
+import { s3 } from '../adapters/s3Client';
+import { workflowTask } from '../adapters/workflowTask';
 import { bucketEnv, commaList, jobsTableEnv, optionalPositiveInt, parseEnv } from '../core/config';
 import { allowedOutputHosts } from '../core/outputHosts';
 import { completedStateSchema } from '../core/workflowState';
-import { dynamo } from '../shared/dynamoClient';
-import { s3 } from '../shared/s3Client';
-import { workflowTask } from '../shared/workflowTask';
 import { copyVideo } from './steps/copyVideo';
 
 const env = parseEnv(

@@ -1,7 +1,7 @@
+import { dynamo } from '../adapters/dynamoClient';
+import { workflowTask } from '../adapters/workflowTask';
 import { jobsTableEnv, parseEnv } from '../core/config';
 import { failureInputSchema } from '../core/workflowState';
-import { dynamo } from '../shared/dynamoClient';
-import { workflowTask } from '../shared/workflowTask';
 import { recordFailure } from './steps/recordFailure';
 
 const env = parseEnv(jobsTableEnv);

@@ -1,12 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { dynamo } from '../adapters/dynamoClient';
+import { s3 } from '../adapters/s3Client';
+import { segmindClientFrom } from '../adapters/segmindFromEnv';
+import { workflowTask } from '../adapters/workflowTask';
 import { bucketEnv, jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
 import { ValidationError } from '../core/errors';
 import { executionInputSchema } from '../core/workflowState';
-import { dynamo } from '../shared/dynamoClient';
-import { s3 } from '../shared/s3Client';
-import { segmindClientFrom } from '../shared/segmindFromEnv';
-import { workflowTask } from '../shared/workflowTask';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { submitJob } from './steps/submitJob';
 

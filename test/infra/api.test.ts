@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BY_OWNER_INDEX } from '../../infra/constructs/jobsTable';
+import { BY_OWNER_INDEX as LAMBDA_BY_OWNER_INDEX } from '../../lambdas/adapters/jobQueries';
 import { openApiDocument } from '../../lambdas/core/openapi';
-import { BY_OWNER_INDEX as LAMBDA_BY_OWNER_INDEX } from '../../lambdas/shared/jobQueries';
 import { apiRoutesFromTemplate } from '../../local/apiRoutes';
 import {
   actionsOf,
@@ -19,13 +19,13 @@ import {
   statementsOf,
 } from './templateHelpers';
 
-const CREATE = 'lambdas/api/createTransition.ts';
-const STATUS = 'lambdas/api/getStatus.ts';
-const RESULT = 'lambdas/api/getResult.ts';
-const CANCEL = 'lambdas/api/cancelRequest.ts';
-const LIST = 'lambdas/api/listRequests.ts';
-const UPLOAD = 'lambdas/api/createUpload.ts';
-const OPENAPI = 'lambdas/api/getOpenApi.ts';
+const CREATE = 'lambdas/jobs/createTransition.ts';
+const STATUS = 'lambdas/jobs/getStatus.ts';
+const RESULT = 'lambdas/jobs/getResult.ts';
+const CANCEL = 'lambdas/jobs/cancelRequest.ts';
+const LIST = 'lambdas/jobs/listRequests.ts';
+const UPLOAD = 'lambdas/uploads/createUpload.ts';
+const OPENAPI = 'lambdas/openapi/getOpenApi.ts';
 
 let built: BuiltApp;
 

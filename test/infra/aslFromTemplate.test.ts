@@ -90,7 +90,7 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
 
   it('lists the API functions too, with their environment resolved', () => {
     const { functionsByArn } = extractStateMachineDefinition(built.json, { stateMachineLogicalId: workflowId });
-    const create = Object.values(functionsByArn).find((f) => f.handler === 'lambdas/api/createTransition.ts');
+    const create = Object.values(functionsByArn).find((f) => f.handler === 'lambdas/jobs/createTransition.ts');
 
     expect(Object.keys(functionsByArn)).toHaveLength(
       Object.keys(built.json.Resources as object).filter((id) =>

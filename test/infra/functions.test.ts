@@ -19,22 +19,22 @@ describe('Infra: functions', () => {
       .sort();
 
     expect(handlers).toEqual([
-      'lambdas/api/cancelRequest.ts',
-      'lambdas/api/createTransition.ts',
-      'lambdas/api/createUpload.ts',
-      'lambdas/api/getOpenApi.ts',
-      'lambdas/api/getResult.ts',
-      'lambdas/api/getStatus.ts',
-      'lambdas/api/listRequests.ts',
+      'lambdas/jobs/cancelRequest.ts',
+      'lambdas/jobs/createTransition.ts',
+      'lambdas/uploads/createUpload.ts',
+      'lambdas/openapi/getOpenApi.ts',
+      'lambdas/jobs/getResult.ts',
+      'lambdas/jobs/getStatus.ts',
+      'lambdas/jobs/listRequests.ts',
       'lambdas/intake/s3Manifest.ts',
       'lambdas/workflow/checkStatus.ts',
       'lambdas/workflow/copyToS3.ts',
-      'lambdas/workflow/deliverWebhook.ts',
-      'lambdas/workflow/notify.ts',
+      'lambdas/webhooks/deliverWebhook.ts',
+      'lambdas/webhooks/notify.ts',
       'lambdas/workflow/recordFailure.ts',
-      'lambdas/workflow/recordWebhookFailure.ts',
+      'lambdas/webhooks/recordWebhookFailure.ts',
       'lambdas/workflow/submit.ts',
-      'lambdas/workflow/writeOutbox.ts',
+      'lambdas/intake/writeOutbox.ts',
     ]);
     for (const handler of handlers) {
       expect(existsSync(join(repoRoot, String(handler))), String(handler)).toBe(true);

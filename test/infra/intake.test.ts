@@ -16,7 +16,7 @@ import {
 } from './templateHelpers';
 
 const INTAKE = 'lambdas/intake/s3Manifest.ts';
-const OUTBOX = 'lambdas/workflow/writeOutbox.ts';
+const OUTBOX = 'lambdas/intake/writeOutbox.ts';
 
 let built: BuiltApp;
 

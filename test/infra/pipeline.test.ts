@@ -249,7 +249,7 @@ describe('Infra: embedding TransitionPipeline in another app', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ detail: { bucket: { name: [{ Ref: mediaId }] }, object: Match.anyValue() } }),
     });
-    expect(() => functionIdFor(json, 'lambdas/api/createTransition.ts')).toThrow(/found 0/);
+    expect(() => functionIdFor(json, 'lambdas/jobs/createTransition.ts')).toThrow(/found 0/);
   });
 
   it('exposes what another construct needs to start and observe jobs', () => {

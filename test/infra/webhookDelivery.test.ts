@@ -27,8 +27,8 @@ import {
   statementsOfRole,
 } from './templateHelpers';
 
-const DELIVER = 'lambdas/workflow/deliverWebhook.ts';
-const RECORD_WEBHOOK_FAILURE = 'lambdas/workflow/recordWebhookFailure.ts';
+const DELIVER = 'lambdas/webhooks/deliverWebhook.ts';
+const RECORD_WEBHOOK_FAILURE = 'lambdas/webhooks/recordWebhookFailure.ts';
 const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',

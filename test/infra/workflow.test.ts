@@ -62,7 +62,7 @@ const SUBMIT = 'lambdas/workflow/submit.ts';
 const CHECK_STATUS = 'lambdas/workflow/checkStatus.ts';
 const COPY_TO_S3 = 'lambdas/workflow/copyToS3.ts';
 const RECORD_FAILURE = 'lambdas/workflow/recordFailure.ts';
-const NOTIFY = 'lambdas/workflow/notify.ts';
+const NOTIFY = 'lambdas/webhooks/notify.ts';
 
 let built: BuiltApp;
 let definition: AslDefinition;
@@ -513,7 +513,7 @@ describe('Infra: TransitionWorkflow on its own', () => {
         .map(([id]) => id)
         .sort(),
     ).toEqual([expect.stringMatching(/^SegmindKey/), expect.stringMatching(/^Signing/)]);
-    expect(environmentOf(json, 'lambdas/workflow/deliverWebhook.ts').WEBHOOK_SECRET_ARN).toEqual({
+    expect(environmentOf(json, 'lambdas/webhooks/deliverWebhook.ts').WEBHOOK_SECRET_ARN).toEqual({
       Ref: expect.stringMatching(/^Signing/),
     });
   });

@@ -6,6 +6,7 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { logger } from '../../adapters/logger';
 import { ValidationError } from '../../core/errors';
 import type { Job, JobSource } from '../../core/job';
 import {
@@ -21,7 +22,6 @@ import {
   type ParsedManifest,
   parseManifest,
 } from '../../core/manifest';
-import { logger } from '../../shared/logger';
 
 /** The object an `Object Created` event names. */
 export interface CreatedObject {

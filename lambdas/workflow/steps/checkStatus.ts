@@ -1,9 +1,9 @@
+import { getJob, type JobStore, patchJob } from '../../adapters/jobStore';
 import { UpstreamTimeoutError } from '../../core/errors';
 import type { JobPhase } from '../../core/job';
 import { nextPoll, type PollSettings } from '../../core/pollPlan';
 import type { CheckedState, PollingState } from '../../core/workflowState';
 import type { SegmindClient } from '../../providers/segmind';
-import { getJob, type JobStore, patchJob } from '../../shared/jobStore';
 
 export interface CheckStatusDeps {
   store: JobStore;

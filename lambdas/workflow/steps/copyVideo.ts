@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { type JobStore, recordCompleted } from '../../adapters/jobStore';
 import { errorMessage, VideoDownloadError, VideoRejectedError } from '../../core/errors';
 import { type JobOutput, resultKeyFor, videoKeyFor } from '../../core/job';
 import { looksLikeMp4, MP4_SNIFF_BYTES } from '../../core/mp4';
 import { isAllowedVideoUrl } from '../../core/outputHosts';
 import type { CheckedState } from '../../core/workflowState';
-import { type JobStore, recordCompleted } from '../../shared/jobStore';
 
 export interface CopyVideoDeps {
   store: JobStore;

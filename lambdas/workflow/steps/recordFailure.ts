@@ -1,7 +1,7 @@
+import { type JobStore, recordFailed } from '../../adapters/jobStore';
+import { logger } from '../../adapters/logger';
 import { describeFailure } from '../../core/failure';
 import type { FailureInput, FailureOutput } from '../../core/workflowState';
-import { type JobStore, recordFailed } from '../../shared/jobStore';
-import { logger } from '../../shared/logger';
 
 /** The failure path's one write: the job ends FAILED with a code and a message a user can act on. */
 export async function recordFailure(input: FailureInput, deps: { store: JobStore }): Promise<FailureOutput> {

@@ -1,10 +1,10 @@
+import { claimSubmit, getJob, type JobStore, recordSubmitted, releaseSubmitClaim } from '../../adapters/jobStore';
 import { SubmitOutcomeUnknownError, UpstreamThrottledError, UpstreamUnavailableError } from '../../core/errors';
 import { isTerminal } from '../../core/job';
 import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
 import { parseS3Uri, type TransitionRequest } from '../../core/schemas';
 import type { PollingState } from '../../core/workflowState';
 import type { SegmindClient } from '../../providers/segmind';
-import { claimSubmit, getJob, type JobStore, recordSubmitted, releaseSubmitClaim } from '../../shared/jobStore';
 
 export interface SubmitDeps {
   store: JobStore;

@@ -11,7 +11,7 @@ import {
   outboxResultDocument,
   parseManifest,
 } from '../../../lambdas/core/manifest';
-import { storedJob } from '../workflow/fakeJobsTable';
+import { storedJob } from '../fakeJobsTable';
 
 const BUCKET = 'framebridge-bucket';
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

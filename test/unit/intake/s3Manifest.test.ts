@@ -12,8 +12,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
-import { lambdaContext } from '../api/lambdaContext';
-import { serveJobsTable, TABLE_NAME } from '../workflow/fakeJobsTable';
+import { serveJobsTable, TABLE_NAME } from '../fakeJobsTable';
+import { lambdaContext } from '../lambdaContext';
 import { jsonAt, putObject, type StoredObject, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-test-bucket';

@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import type { Job, JobSource } from '../../../lambdas/core/job';
-import { lambdaContext } from '../api/lambdaContext';
-import { serveJobsTable, storedJob, TABLE_NAME } from '../workflow/fakeJobsTable';
+import { serveJobsTable, storedJob, TABLE_NAME } from '../fakeJobsTable';
+import { lambdaContext } from '../lambdaContext';
 import { jsonAt, putObject, type StoredObject, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-test-bucket';
@@ -19,7 +19,7 @@ vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
 
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);
-const { handler } = await import('../../../lambdas/workflow/writeOutbox');
+const { handler } = await import('../../../lambdas/intake/writeOutbox');
 
 const JOB_ID = 'idem-6f1ed002ab5595859014ebf0951522d9f3b5a9fd';
 const VIDEO_KEY = `jobs/${JOB_ID}/video.mp4`;

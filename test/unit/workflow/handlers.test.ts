@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
-import { lambdaContext } from '../api/lambdaContext';
-import { serveJobsTable, storedJob, TABLE_NAME } from './fakeJobsTable';
+import { serveJobsTable, storedJob, TABLE_NAME } from '../fakeJobsTable';
+import { lambdaContext } from '../lambdaContext';
 
 // The handler parses its environment at module scope: stub it before importing.
 vi.stubEnv('JOBS_TABLE_NAME', TABLE_NAME);

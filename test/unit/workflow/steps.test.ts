@@ -15,6 +15,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobStore } from '../../../lambdas/adapters/jobStore';
 import {
   SubmitOutcomeUnknownError,
   UpstreamRejectedError,
@@ -28,12 +29,11 @@ import type { Job } from '../../../lambdas/core/job';
 import { allowedOutputHosts } from '../../../lambdas/core/outputHosts';
 import { defaultPollSettings } from '../../../lambdas/core/pollPlan';
 import type { CheckedState, PollingState } from '../../../lambdas/core/workflowState';
-import type { JobStore } from '../../../lambdas/shared/jobStore';
 import { checkStatus } from '../../../lambdas/workflow/steps/checkStatus';
 import { type CopyVideoDeps, copyVideo } from '../../../lambdas/workflow/steps/copyVideo';
 import { recordFailure } from '../../../lambdas/workflow/steps/recordFailure';
 import { type SubmitDeps, submitJob } from '../../../lambdas/workflow/steps/submitJob';
-import { serveJobsTable, storedJob, TABLE_NAME, updatesSent } from './fakeJobsTable';
+import { serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);

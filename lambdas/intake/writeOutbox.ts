@@ -1,0 +1,35 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import * as z from 'zod';
+import { dynamo } from '../adapters/dynamoClient';
+import { logger } from '../adapters/logger';
+import { s3 } from '../adapters/s3Client';
+import { bucketEnv, jobsTableEnv, parseEnv } from '../core/config';
+import { parseOrThrow } from '../core/schemas';
+import { type OutboxOutcome, writeOutbox } from './steps/writeOutbox';
+
+const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape));
+
+const deps = {
+  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
+  s3,
+  bucket: env.BUCKET_NAME,
+};
+
+/** The workflow's `Transition Completed` / `Transition Failed` event, as the EventBridge rule delivers it. */
+const transitionEventSchema = z.object({
+  source: z.literal('framebridge'),
+  'detail-type': z.enum(['Transition Completed', 'Transition Failed']),
+  detail: z.object({ request_id: z.string().min(1) }),
+});
+
+/**
+ * EventBridge target: writes `outbox/<name>.*` for jobs started from a manifest.
+ * Errors propagate, so the rule's target retries and then dead-letters the event.
+ */
+export const handler = middy<unknown, OutboxOutcome>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => {
+    const { detail } = parseOrThrow(transitionEventSchema, event, 'transition event');
+    return writeOutbox(detail.request_id, deps);
+  });

@@ -1,0 +1,40 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ulid } from 'ulid';
+import { clientEnv } from '../adapters/clientEnv';
+import { httpHandler, json, jsonBody, ownerOf } from '../adapters/http';
+import { uploadView } from '../core/apiViews';
+import { bucketEnv, parseEnv } from '../core/config';
+import { parseUploadRequest, UPLOAD_URL_TTL_SECONDS, uploadKey } from '../core/uploads';
+
+const env = parseEnv(bucketEnv);
+
+/**
+ * A client of its own: by default the SDK adds the CRC32 of the (empty) body
+ * it presigns to the URL, and S3 would refuse the client's PUT of the real
+ * image as a bad digest. Checksums are left to the uploader here.
+ */
+const presigner = new S3Client({
+  forcePathStyle: clientEnv.FRAMEBRIDGE_S3_FORCE_PATH_STYLE === '1',
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+});
+
+/**
+ * POST /v2/uploads — a presigned PUT for one frame under `uploads/`, with its
+ * content type signed (a PUT with another type is refused by S3). The frame is
+ * checked (exists, format, size, dimensions) when a request names it.
+ */
+export const handler = httpHandler(async (event) => {
+  // Uploads belong to no one, but only a caller with a key may ask for one.
+  ownerOf(event);
+  const request = parseUploadRequest(jsonBody(event));
+  const key = uploadKey(ulid(), request);
+  const expiresAt = new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000);
+  const url = await getSignedUrl(
+    presigner,
+    new PutObjectCommand({ Bucket: env.BUCKET_NAME, Key: key, ContentType: request.content_type }),
+    // content-type is signed, so the object is stored with the type that was asked for.
+    { expiresIn: UPLOAD_URL_TTL_SECONDS, signableHeaders: new Set(['content-type']) },
+  );
+  return json(201, uploadView({ url, contentType: request.content_type, bucket: env.BUCKET_NAME, key, expiresAt }));
+});

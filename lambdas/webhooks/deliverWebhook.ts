@@ -1,0 +1,40 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import * as z from 'zod';
+import { dynamo } from '../adapters/dynamoClient';
+import { s3 } from '../adapters/s3Client';
+import { webhookSigningSecret } from '../adapters/webhookSecret';
+import { workflowTask } from '../adapters/workflowTask';
+import { jobsTableEnv, parseEnv, privateCallbacksEnv, resultUrlEnv } from '../core/config';
+import { webhookDeliveryInputSchema } from '../core/webhook';
+import { guardedPost } from './guardedPost';
+import { deliverWebhook } from './steps/deliverWebhook';
+
+const env = parseEnv(
+  jobsTableEnv
+    .extend(resultUrlEnv.shape)
+    .extend(privateCallbacksEnv.shape)
+    .extend({
+      FRAMEBRIDGE_WEBHOOK_SECRET: z.string().min(1).optional(),
+      WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+    })
+    .refine((vars) => vars.FRAMEBRIDGE_WEBHOOK_SECRET || vars.WEBHOOK_SECRET_ARN, {
+      error: 'set WEBHOOK_SECRET_ARN (AWS) or FRAMEBRIDGE_WEBHOOK_SECRET (local)',
+      path: ['WEBHOOK_SECRET_ARN'],
+    }),
+);
+
+const deps = {
+  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
+  signingSecret: () => webhookSigningSecret(env),
+  mintVideoUrl: async (bucket: string, key: string) => {
+    const expiresIn = env.FRAMEBRIDGE_RESULT_URL_TTL_S;
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
+    return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) };
+  },
+  post: (url: string, body: string, headers: Record<string, string>) =>
+    guardedPost(url, body, headers, { allowPrivate: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS }),
+};
+
+/** Deliver Webhook: one signed, SSRF-guarded attempt; the state machine retries. */
+export const handler = workflowTask(webhookDeliveryInputSchema, (input) => deliverWebhook(input, deps));

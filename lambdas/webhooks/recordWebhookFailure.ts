@@ -1,0 +1,11 @@
+import { dynamo } from '../adapters/dynamoClient';
+import { workflowTask } from '../adapters/workflowTask';
+import { jobsTableEnv, parseEnv } from '../core/config';
+import { webhookFailureInputSchema } from '../core/webhook';
+import { recordWebhookFailure } from './steps/recordWebhookFailure';
+
+const env = parseEnv(jobsTableEnv);
+const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
+
+/** Record Webhook Failure: marks the job's webhook failed; the job's status stays as it is. */
+export const handler = workflowTask(webhookFailureInputSchema, (input) => recordWebhookFailure(input, { store }));

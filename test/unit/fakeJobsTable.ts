@@ -1,0 +1,89 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { Job } from '../../lambdas/core/job';
+import { parseTransitionRequest } from '../../lambdas/core/schemas';
+
+type Row = Record<string, unknown>;
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+/**
+ * Serves Get/Put/Update on a mocked DynamoDBDocumentClient from an in-memory
+ * table, evaluating the conditions the job store uses (`attribute_exists(id)`,
+ * `attribute_not_exists(...)`, the "still active" status test) so the code under
+ * test meets DynamoDB's answers, ConditionalCheckFailedException included.
+ */
+export function serveJobsTable(ddb: AwsClientStub<DynamoDBDocumentClient>): Map<string, Row> {
+  const rows = new Map<string, Row>();
+  ddb.on(GetCommand).callsFake(async (input: GetCommandInput) => {
+    const row = rows.get(String(input.Key?.id));
+    return { Item: row ? structuredClone(row) : undefined };
+  });
+  ddb.on(PutCommand).callsFake(async (input: PutCommandInput) => {
+    const item = structuredClone(input.Item ?? {});
+    if (input.ConditionExpression?.includes('attribute_not_exists(id)') && rows.has(String(item.id))) {
+      throw conditionFailed();
+    }
+    rows.set(String(item.id), item);
+    return {};
+  });
+  ddb.on(UpdateCommand).callsFake(async (input: UpdateCommandInput) => {
+    const row = rows.get(String(input.Key?.id));
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = input.ExpressionAttributeValues ?? {};
+    const condition = input.ConditionExpression ?? '';
+    if (!row) throw conditionFailed();
+    if (condition.includes('NOT #currentStatus IN') && ['COMPLETED', 'FAILED'].includes(String(row.status))) {
+      throw conditionFailed();
+    }
+    for (const [, attribute] of condition.matchAll(/attribute_not_exists\((\w+)\)/g)) {
+      if (attribute && attribute !== 'id' && row[attribute] !== undefined) throw conditionFailed();
+    }
+    const [setPart = '', removePart] = (input.UpdateExpression ?? '').replace(/^SET /, '').split(' REMOVE ');
+    for (const assignment of setPart.split(', ').filter(Boolean)) {
+      const [name = '', value = ''] = assignment.split(' = ');
+      row[names[name] ?? name] = structuredClone(values[value]);
+    }
+    for (const name of removePart?.split(', ') ?? []) delete row[names[name] ?? name];
+    return {};
+  });
+  return rows;
+}
+
+export const TABLE_NAME = 'framebridge-jobs-test';
+export const OWNER = 'api-key-owner-1';
+
+/** A stored job as createTransitionJob writes it, with the given request fields and record fields. */
+export function storedJob(id: string, request: Record<string, unknown> = {}, fields: Partial<Job> = {}): Job {
+  return {
+    id,
+    owner: OWNER,
+    status: 'QUEUED',
+    phase: 'queued',
+    request: parseTransitionRequest({
+      prompt: 'The sunrise street melts into the same street at night',
+      first_frame_url: 'https://cdn.example.com/frames/first.png',
+      last_frame_url: 'https://cdn.example.com/frames/last.png',
+      ...request,
+    }),
+    createdAt: '2025-03-01T09:00:00.000Z',
+    updatedAt: '2025-03-01T09:00:00.000Z',
+    expiresAt: 1_743_000_000,
+    ...fields,
+  };
+}
+
+/** The UpdateCommand inputs sent so far, in order. */
+export function updatesSent(ddb: AwsClientStub<DynamoDBDocumentClient>): UpdateCommandInput[] {
+  return ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+}
