@@ -1,44 +1,51 @@
 /**
  * Typed errors. The state machine retries and catches on `name`, so every class
- * sets it explicitly (minifiers rename classes). `code` is what a user sees on a
- * failed job; `retryable` documents how the workflow treats it.
+ * sets it explicitly (minifiers rename classes). Its code and whether it is
+ * retried come from the error registry in `contract/errorRegistry.ts`.
  */
+import {
+  failureCodeForErrorName,
+  type JobFailureCode,
+  type RegisteredErrorName,
+  retryClassOf,
+} from './contract/errorRegistry';
 
-export type JobFailureCode =
-  | 'invalid_request'
-  | 'upstream_bad_request'
-  | 'upstream_unauthorized'
-  | 'upstream_forbidden'
-  | 'upstream_insufficient_credits'
-  | 'upstream_model_retired'
-  | 'upstream_throttled'
-  | 'upstream_unavailable'
-  | 'submit_outcome_unknown'
-  | 'upstream_expired'
-  | 'upstream_failed'
-  | 'upstream_timeout'
-  | 'invalid_upstream_output'
-  | 'video_rejected'
-  | 'video_download_failed'
-  | 'timeout'
-  | 'cancelled'
-  | 'internal_error';
+export { failureCodeForErrorName, type JobFailureCode };
 
 abstract class FramebridgeError extends Error {
-  abstract readonly code: JobFailureCode;
-  abstract readonly retryable: boolean;
+  abstract override readonly name: RegisteredErrorName;
+  /** What a user sees on a job that failed with this error. */
+  get code(): JobFailureCode {
+    return failureCodeForErrorName(this.name);
+  }
+  /** Whether the workflow retries it (its registry class is not `final`). */
+  get retryable(): boolean {
+    return retryClassOf(this.name) !== 'final';
+  }
+}
+
+export interface FieldIssue {
+  readonly field: string;
+  readonly rule: string;
+}
+
+/** "Invalid <what>: field rule; field rule": how every refusal reads. */
+export function invalidMessage(what: string, issues: readonly FieldIssue[]): string {
+  return `Invalid ${what}: ${issues.map((issue) => `${issue.field} ${issue.rule}`).join('; ')}`;
 }
 
 /** The request broke a rule; `issues` name each field and rule. Never retried. */
 export class ValidationError extends FramebridgeError {
   override readonly name = 'ValidationError';
-  readonly code = 'invalid_request';
-  readonly retryable = false;
   constructor(
     message: string,
-    readonly issues: readonly { field: string; rule: string }[] = [],
+    readonly issues: readonly FieldIssue[] = [],
   ) {
     super(message);
+  }
+  /** "Invalid <what>: field rule; field rule" — the one message format for every refusal. */
+  static fromIssues(what: string, issues: readonly FieldIssue[]): ValidationError {
+    return new ValidationError(invalidMessage(what, issues), issues);
   }
 }
 
@@ -54,8 +61,6 @@ export type UpstreamRejectionStatus = keyof typeof rejectionCodes;
 /** Segmind refused the request (400/401/403/406/410): retrying cannot help. */
 export class UpstreamRejectedError extends FramebridgeError {
   override readonly name = 'UpstreamRejectedError';
-  readonly retryable = false;
-  readonly code: JobFailureCode;
   constructor(
     readonly httpStatus: UpstreamRejectionStatus,
     message: string,
@@ -63,7 +68,9 @@ export class UpstreamRejectedError extends FramebridgeError {
     // The status travels in the message: Lambda serialises only name and message,
     // and the failure path needs it to pick the code.
     super(`Segmind rejected the request (HTTP ${httpStatus}): ${message}`);
-    this.code = rejectionCodes[httpStatus];
+  }
+  override get code(): JobFailureCode {
+    return rejectionCodes[this.httpStatus];
   }
   static isRejectionStatus(status: number): status is UpstreamRejectionStatus {
     return status in rejectionCodes;
@@ -77,8 +84,6 @@ export class UpstreamRejectedError extends FramebridgeError {
 /** 429. `resetAt` comes from `x-rate-limit-reset-at-utc` when Segmind sends it. */
 export class UpstreamThrottledError extends FramebridgeError {
   override readonly name = 'UpstreamThrottledError';
-  readonly code = 'upstream_throttled';
-  readonly retryable = true;
   constructor(
     message: string,
     readonly resetAt?: Date,
@@ -93,8 +98,6 @@ export class UpstreamThrottledError extends FramebridgeError {
  */
 export class UpstreamUnavailableError extends FramebridgeError {
   override readonly name = 'UpstreamUnavailableError';
-  readonly code = 'upstream_unavailable';
-  readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
     super(message, { cause: options?.cause });
     this.httpStatus = options?.httpStatus;
@@ -108,84 +111,41 @@ export class UpstreamUnavailableError extends FramebridgeError {
  */
 export class SubmitOutcomeUnknownError extends FramebridgeError {
   override readonly name = 'SubmitOutcomeUnknownError';
-  readonly code = 'submit_outcome_unknown';
-  readonly retryable = false;
 }
 
 /** 404 on status/result: the request id is unknown or its record expired (1 h). */
 export class UpstreamExpiredError extends FramebridgeError {
   override readonly name = 'UpstreamExpiredError';
-  readonly code = 'upstream_expired';
-  readonly retryable = false;
 }
 
 /** The upstream job ended FAILED (HTTP 422); the message is Segmind's own. */
 export class UpstreamJobFailedError extends FramebridgeError {
   override readonly name = 'UpstreamJobFailedError';
-  readonly code = 'upstream_failed';
-  readonly retryable = false;
 }
 
 /** The upstream job did not finish before our polling deadline. */
 export class UpstreamTimeoutError extends FramebridgeError {
   override readonly name = 'UpstreamTimeoutError';
-  readonly code = 'upstream_timeout';
-  readonly retryable = false;
 }
 
 /** A 2xx answer whose body we cannot use (unknown status, unparseable `output`). */
 export class InvalidUpstreamOutputError extends FramebridgeError {
   override readonly name = 'InvalidUpstreamOutputError';
-  readonly code = 'invalid_upstream_output';
-  readonly retryable = false;
 }
 
 /** The video is refused on its merits: host not allowed, redirect, not an MP4, too big. */
 export class VideoRejectedError extends FramebridgeError {
   override readonly name = 'VideoRejectedError';
-  readonly code = 'video_rejected';
-  readonly retryable = false;
 }
 
 /** The download broke (cut off, stalled, 5xx): retrying may succeed. */
 export class VideoDownloadError extends FramebridgeError {
   override readonly name = 'VideoDownloadError';
-  readonly code = 'video_download_failed';
-  readonly retryable = true;
 }
 
 /** A job id that does not exist (or belongs to someone else). */
 export class JobNotFoundError extends Error {
   override readonly name = 'JobNotFoundError';
-}
-
-/** Names the workflow retries with backoff (besides Lambda's own service errors). */
-export const transientErrorNames = [
-  'UpstreamThrottledError',
-  'UpstreamUnavailableError',
-  'VideoDownloadError',
-] as const;
-
-const codesByErrorName: Record<string, JobFailureCode> = {
-  ValidationError: 'invalid_request',
-  UpstreamThrottledError: 'upstream_throttled',
-  UpstreamUnavailableError: 'upstream_unavailable',
-  SubmitOutcomeUnknownError: 'submit_outcome_unknown',
-  UpstreamExpiredError: 'upstream_expired',
-  UpstreamJobFailedError: 'upstream_failed',
-  UpstreamTimeoutError: 'upstream_timeout',
-  InvalidUpstreamOutputError: 'invalid_upstream_output',
-  VideoRejectedError: 'video_rejected',
-  VideoDownloadError: 'video_download_failed',
-  'States.Timeout': 'timeout',
-};
-
-/**
- * Maps an error name caught by the state machine to the code stored on the job.
- * UpstreamRejectedError carries its precise code in the message payload instead.
- */
-export function failureCodeForErrorName(name: string): JobFailureCode {
-  return Object.hasOwn(codesByErrorName, name) ? (codesByErrorName[name] ?? 'internal_error') : 'internal_error';
 }
 
 export function errorMessage(error: unknown): string {

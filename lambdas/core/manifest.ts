@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from './errors';
+import { invalidMessage, ValidationError } from './errors';
 import type { Job } from './job';
 import { parseS3Uri, parseTransitionRequest, type TransitionRequest } from './schemas';
 
@@ -44,8 +44,7 @@ export class ManifestError extends Error {
   }
 
   static fromIssues(code: ManifestErrorCode, issues: readonly ManifestIssue[]): ManifestError {
-    const summary = issues.map((issue) => `${issue.field} ${issue.rule}`).join('; ');
-    return new ManifestError(code, `Invalid manifest: ${summary}`, issues);
+    return new ManifestError(code, invalidMessage('manifest', issues), issues);
   }
 }
 

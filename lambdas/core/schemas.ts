@@ -145,9 +145,7 @@ export function describeIssues(error: z.ZodError): { field: string; rule: string
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = describeIssues(result.error);
-  const summary = issues.map((issue) => `${issue.field} ${issue.rule}`).join('; ');
-  throw new ValidationError(`Invalid ${what}: ${summary}`, issues);
+  throw ValidationError.fromIssues(what, describeIssues(result.error));
 }
 
 export function parseTransitionRequest(body: unknown): TransitionRequest {

@@ -8,7 +8,7 @@ import { createTransitionJob } from '../jobs/createJob';
 import { createJobDepsFromEnv } from '../jobs/createJobFromEnv';
 import { acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
 
-const createJobDeps = createJobDepsFromEnv();
+const createJobDeps = createJobDepsFromEnv('s3Manifest');
 
 const deps = {
   s3,

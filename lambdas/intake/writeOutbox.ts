@@ -4,11 +4,12 @@ import * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { logger } from '../adapters/logger';
 import { s3 } from '../adapters/s3Client';
-import { bucketEnv, jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { parseOrThrow } from '../core/schemas';
 import { type OutboxOutcome, writeOutbox } from './steps/writeOutbox';
 
-const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape));
+const env = parseEnv(FUNCTION_ENV.writeOutbox);
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },

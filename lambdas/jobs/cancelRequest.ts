@@ -5,13 +5,12 @@ import { httpHandler, json, ownerOf, pathId } from '../adapters/http';
 import { logger } from '../adapters/logger';
 import { sfn } from '../adapters/sfnClient';
 import { cancelledView } from '../core/apiViews';
-import { jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import type { Job } from '../core/job';
 import { cancelOwnedJob } from './ownedJob';
 
-const env = parseEnv(
-  jobsTableEnv.extend({ STATE_MACHINE_ARN: z.string().min(1), CANCELLATION_TAIL_ARN: z.string().min(1).optional() }),
-);
+const env = parseEnv(FUNCTION_ENV.cancelRequest);
 const deps = { store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME }, sfn, stateMachineArn: env.STATE_MACHINE_ARN };
 
 /**

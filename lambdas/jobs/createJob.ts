@@ -53,7 +53,7 @@ function assertFramesInBucket(request: { first_frame_url: string; last_frame_url
     return s3 && s3.bucket !== bucket ? [{ field, rule: `must be in s3://${bucket}/ (the framebridge bucket)` }] : [];
   });
   if (issues.length) {
-    throw new ValidationError(`Invalid request: ${issues.map((i) => `${i.field} ${i.rule}`).join('; ')}`, issues);
+    throw ValidationError.fromIssues('request', issues);
   }
 }
 

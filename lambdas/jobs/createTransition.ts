@@ -4,7 +4,7 @@ import { IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAYED_HEADER } from '../cor
 import { createTransitionJob } from './createJob';
 import { createJobDepsFromEnv } from './createJobFromEnv';
 
-const deps = createJobDepsFromEnv();
+const deps = createJobDepsFromEnv('createTransition');
 
 /**
  * POST /v2/pixverse-5-transition — Segmind's submit, answered 202 with absolute

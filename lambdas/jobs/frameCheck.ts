@@ -92,6 +92,6 @@ export async function checkS3Frames(request: Pick<TransitionRequest, FrameField>
     )
   ).flat();
   if (issues.length) {
-    throw new ValidationError(`Invalid request: ${issues.map((i) => `${i.field} ${i.rule}`).join('; ')}`, issues);
+    throw ValidationError.fromIssues('request', issues);
   }
 }

@@ -4,10 +4,11 @@ import { dynamo } from '../adapters/dynamoClient';
 import { httpHandler, json, ownerOf, pathId } from '../adapters/http';
 import { s3 } from '../adapters/s3Client';
 import { resultView } from '../core/apiViews';
-import { bucketEnv, jobsTableEnv, parseEnv, resultUrlEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { ownedJob } from './ownedJob';
 
-const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend(resultUrlEnv.shape));
+const env = parseEnv(FUNCTION_ENV.getResult);
 const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 
 /** A fresh presigned URL on every read: one signed by a Lambda role dies with its session. */

@@ -1,10 +1,11 @@
 import { dynamo } from '../adapters/dynamoClient';
 import { httpHandler, json, ownerOf, pathId } from '../adapters/http';
 import { statusView } from '../core/apiViews';
-import { jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { ownedJob } from './ownedJob';
 
-const env = parseEnv(jobsTableEnv);
+const env = parseEnv(FUNCTION_ENV.getStatus);
 const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 
 /** GET /v2/requests/{id}/status — FAILED is answered 422, as Segmind does. */

@@ -2,10 +2,11 @@ import { dynamo } from '../adapters/dynamoClient';
 import { httpHandler, json, ownerOf } from '../adapters/http';
 import { listJobsByOwner } from '../adapters/jobQueries';
 import { listView } from '../core/apiViews';
-import { jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { decodeCursor, encodeCursor, parseListQuery } from '../core/cursor';
 
-const env = parseEnv(jobsTableEnv);
+const env = parseEnv(FUNCTION_ENV.listRequests);
 const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 
 /** GET /v2/requests?limit=&status=&cursor= — the caller's requests, newest first. */

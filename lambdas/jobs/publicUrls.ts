@@ -66,6 +66,6 @@ export async function assertPublicUrls(
     }
   }
   if (issues.length) {
-    throw new ValidationError(`Invalid request: ${issues.map((i) => `${i.field} ${i.rule}`).join('; ')}`, issues);
+    throw ValidationError.fromIssues('request', issues);
   }
 }

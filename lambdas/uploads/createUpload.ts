@@ -4,10 +4,11 @@ import { ulid } from 'ulid';
 import { clientEnv } from '../adapters/clientEnv';
 import { httpHandler, json, jsonBody, ownerOf } from '../adapters/http';
 import { uploadView } from '../core/apiViews';
-import { bucketEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { parseUploadRequest, UPLOAD_URL_TTL_SECONDS, uploadKey } from '../core/uploads';
 
-const env = parseEnv(bucketEnv);
+const env = parseEnv(FUNCTION_ENV.createUpload);
 
 /**
  * A client of its own: by default the SDK adds the CRC32 of the (empty) body

@@ -5,24 +5,13 @@ import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { webhookSigningSecret } from '../adapters/webhookSecret';
 import { workflowTask } from '../adapters/workflowTask';
-import { jobsTableEnv, parseEnv, privateCallbacksEnv, resultUrlEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { webhookDeliveryInputSchema } from '../core/webhook';
 import { guardedPost } from './guardedPost';
 import { deliverWebhook } from './steps/deliverWebhook';
 
-const env = parseEnv(
-  jobsTableEnv
-    .extend(resultUrlEnv.shape)
-    .extend(privateCallbacksEnv.shape)
-    .extend({
-      FRAMEBRIDGE_WEBHOOK_SECRET: z.string().min(1).optional(),
-      WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
-    })
-    .refine((vars) => vars.FRAMEBRIDGE_WEBHOOK_SECRET || vars.WEBHOOK_SECRET_ARN, {
-      error: 'set WEBHOOK_SECRET_ARN (AWS) or FRAMEBRIDGE_WEBHOOK_SECRET (local)',
-      path: ['WEBHOOK_SECRET_ARN'],
-    }),
-);
+const env = parseEnv(FUNCTION_ENV.deliverWebhook);
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },

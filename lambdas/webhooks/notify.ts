@@ -2,11 +2,12 @@ import * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { sfn } from '../adapters/sfnClient';
 import { workflowTask } from '../adapters/workflowTask';
-import { jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { executionInputSchema } from '../core/workflowState';
 import { notify } from './steps/notify';
 
-const env = parseEnv(jobsTableEnv.extend({ WEBHOOK_STATE_MACHINE_ARN: z.string().min(1) }));
+const env = parseEnv(FUNCTION_ENV.notify);
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },

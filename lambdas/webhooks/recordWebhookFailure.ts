@@ -1,10 +1,11 @@
 import { dynamo } from '../adapters/dynamoClient';
 import { workflowTask } from '../adapters/workflowTask';
-import { jobsTableEnv, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { webhookFailureInputSchema } from '../core/webhook';
 import { recordWebhookFailure } from './steps/recordWebhookFailure';
 
-const env = parseEnv(jobsTableEnv);
+const env = parseEnv(FUNCTION_ENV.recordWebhookFailure);
 const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 
 /** Record Webhook Failure: marks the job's webhook failed; the job's status stays as it is. */

@@ -1,12 +1,13 @@
 import { dynamo } from '../adapters/dynamoClient';
 import { segmindClientFrom } from '../adapters/segmindFromEnv';
 import { workflowTask } from '../adapters/workflowTask';
-import { jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { pollingStateSchema } from '../core/workflowState';
 import { checkStatus } from './steps/checkStatus';
 import { pollSettingsFrom } from './steps/pollSettings';
 
-const env = parseEnv(jobsTableEnv.extend(pollEnv.shape).and(segmindEnv));
+const env = parseEnv(FUNCTION_ENV.checkStatus);
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },

@@ -2,20 +2,13 @@ import * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { workflowTask } from '../adapters/workflowTask';
-import { bucketEnv, commaList, jobsTableEnv, optionalPositiveInt, parseEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { allowedOutputHosts } from '../core/outputHosts';
 import { completedStateSchema } from '../core/workflowState';
 import { copyVideo } from './steps/copyVideo';
 
-const env = parseEnv(
-  jobsTableEnv.extend(bucketEnv.shape).extend({
-    SEGMIND_BASE_URL: z.url().default('https://api.segmind.com'),
-    FRAMEBRIDGE_OUTPUT_HOSTS: commaList,
-    FRAMEBRIDGE_MAX_VIDEO_BYTES: optionalPositiveInt,
-    /** Seconds without a byte before a download counts as stalled. */
-    FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S: optionalPositiveInt,
-  }),
-);
+const env = parseEnv(FUNCTION_ENV.copyToS3);
 const DEFAULT_MAX_VIDEO_BYTES = 500 * 1024 * 1024;
 
 const deps = {

@@ -4,13 +4,14 @@ import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { segmindClientFrom } from '../adapters/segmindFromEnv';
 import { workflowTask } from '../adapters/workflowTask';
-import { bucketEnv, jobsTableEnv, parseEnv, pollEnv, segmindEnv } from '../core/config';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { ValidationError } from '../core/errors';
 import { executionInputSchema } from '../core/workflowState';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { submitJob } from './steps/submitJob';
 
-const env = parseEnv(jobsTableEnv.extend(bucketEnv.shape).extend(pollEnv.shape).and(segmindEnv));
+const env = parseEnv(FUNCTION_ENV.submit);
 const FRAME_URL_TTL_SECONDS = 3600;
 
 const deps = {

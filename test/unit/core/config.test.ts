@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import {
-  commaList,
-  jobsTableEnv,
-  optionalPositiveInt,
-  parseEnv,
-  resultUrlEnv,
-  segmindEnv,
-} from '../../../lambdas/core/config';
+import { commaList, optionalPositiveInt, parseEnv } from '../../../lambdas/core/config';
+
+const jobsTableEnv = z.object({ JOBS_TABLE_NAME: z.string().min(1) });
 
 describe('Core: parseEnv', () => {
   it('answers the parsed environment', () => {
@@ -46,35 +41,5 @@ describe('Core: environment schemas', () => {
       'cdn.example.com',
       '*.videos.example.net',
     ]);
-  });
-
-  it('segmindEnv defaults the base URL and accepts a local key', () => {
-    expect(segmindEnv.parse({ SEGMIND_API_KEY: 'sg_local' })).toMatchObject({
-      SEGMIND_BASE_URL: 'https://api.segmind.com',
-      SEGMIND_API_KEY: 'sg_local',
-    });
-  });
-
-  it('segmindEnv accepts a plain-http base URL set by the operator', () => {
-    expect(
-      segmindEnv.parse({ SEGMIND_BASE_URL: 'http://127.0.0.1:4010', SEGMIND_API_KEY_SECRET_ARN: 'arn:secret' }),
-    ).toMatchObject({ SEGMIND_BASE_URL: 'http://127.0.0.1:4010' });
-  });
-
-  it('segmindEnv demands a key source, naming the secret variable', () => {
-    expect(() => parseEnv(segmindEnv, {})).toThrow(/SEGMIND_API_KEY_SECRET_ARN: set SEGMIND_API_KEY_SECRET_ARN/);
-  });
-
-  it('segmindEnv refuses a base URL that is not http(s)', () => {
-    expect(() => parseEnv(segmindEnv, { SEGMIND_BASE_URL: 'ftp://segmind.example', SEGMIND_API_KEY: 'k' })).toThrow(
-      /SEGMIND_BASE_URL: must be an http\(s\) URL/,
-    );
-  });
-
-  it.each([
-    [{}, 3600],
-    [{ FRAMEBRIDGE_RESULT_URL_TTL_S: '600' }, 600],
-  ])('resultUrlEnv reads %j as a TTL of %i s', (env, ttl) => {
-    expect(parseEnv(resultUrlEnv, env)).toEqual({ FRAMEBRIDGE_RESULT_URL_TTL_S: ttl });
   });
 });

@@ -1,0 +1,117 @@
+import * as z from 'zod';
+import { commaList, optionalPositiveInt } from '../config';
+import { SEGMIND_DEFAULT_BASE_URL } from './names';
+
+/**
+ * Every environment variable a framebridge function reads, by name. Infra sets
+ * them (each with its grant, in `bindings.ts`), the local stack fills them in,
+ * and each handler parses its own set below at cold start.
+ */
+export const ENV = {
+  jobsTable: 'JOBS_TABLE_NAME',
+  bucket: 'BUCKET_NAME',
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  webhookStateMachineArn: 'WEBHOOK_STATE_MACHINE_ARN',
+  cancellationTailArn: 'CANCELLATION_TAIL_ARN',
+  segmindBaseUrl: 'SEGMIND_BASE_URL',
+  segmindApiKey: 'SEGMIND_API_KEY',
+  segmindApiKeySecretArn: 'SEGMIND_API_KEY_SECRET_ARN',
+  webhookSecret: 'FRAMEBRIDGE_WEBHOOK_SECRET',
+  webhookSecretArn: 'WEBHOOK_SECRET_ARN',
+  pollFirst: 'FRAMEBRIDGE_POLL_FIRST_S',
+  pollInterval: 'FRAMEBRIDGE_POLL_INTERVAL_S',
+  pollDeadline: 'FRAMEBRIDGE_POLL_DEADLINE_S',
+  outputHosts: 'FRAMEBRIDGE_OUTPUT_HOSTS',
+  maxVideoBytes: 'FRAMEBRIDGE_MAX_VIDEO_BYTES',
+  videoIdleTimeout: 'FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S',
+  resultUrlTtl: 'FRAMEBRIDGE_RESULT_URL_TTL_S',
+  allowPrivateCallbacks: 'FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS',
+  s3ForcePathStyle: 'FRAMEBRIDGE_S3_FORCE_PATH_STYLE',
+} as const;
+
+/** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
+export const AWS_ONLY_ENV: readonly string[] = [ENV.segmindApiKeySecretArn, ENV.webhookSecretArn];
+
+const name = z.string().min(1);
+
+const jobsTable = { [ENV.jobsTable]: name };
+const bucket = { [ENV.bucket]: name };
+const stateMachine = { [ENV.stateMachineArn]: name };
+const privateCallbacks = {
+  /** The local development switch for private and plain-http webhook receivers; never set in AWS. */
+  [ENV.allowPrivateCallbacks]: z
+    .enum(['0', '1', ''])
+    .optional()
+    .transform((value) => value === '1'),
+};
+const resultUrl = {
+  /** Seconds a presigned video URL stays valid when minted for a client. */
+  [ENV.resultUrlTtl]: optionalPositiveInt.transform((value) => value ?? 3600),
+};
+const poll = {
+  [ENV.pollFirst]: optionalPositiveInt,
+  [ENV.pollInterval]: optionalPositiveInt,
+  /** Seconds after submit when polling gives up (default 50 min, below the upstream's 1 h expiry). */
+  [ENV.pollDeadline]: optionalPositiveInt,
+};
+const segmindBaseUrl = {
+  [ENV.segmindBaseUrl]: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default(SEGMIND_DEFAULT_BASE_URL),
+};
+
+/** Segmind's base URL and where its key comes from: a secret in AWS, the environment locally. */
+const segmind = z
+  .object({
+    ...segmindBaseUrl,
+    [ENV.segmindApiKey]: name.optional(),
+    [ENV.segmindApiKeySecretArn]: name.optional(),
+  })
+  .refine((env) => env.SEGMIND_API_KEY || env.SEGMIND_API_KEY_SECRET_ARN, {
+    error: `set ${ENV.segmindApiKeySecretArn} (AWS) or ${ENV.segmindApiKey} (local)`,
+    path: [ENV.segmindApiKeySecretArn],
+  });
+
+/** The webhook signing secret: a secret in AWS, the environment locally. */
+const webhookSecret = z
+  .object({ [ENV.webhookSecret]: name.optional(), [ENV.webhookSecretArn]: name.optional() })
+  .refine((env) => env.FRAMEBRIDGE_WEBHOOK_SECRET || env.WEBHOOK_SECRET_ARN, {
+    error: `set ${ENV.webhookSecretArn} (AWS) or ${ENV.webhookSecret} (local)`,
+    path: [ENV.webhookSecretArn],
+  });
+
+/** What creates jobs (the API and the S3 intake) reads. */
+const createJob = z.object({ ...jobsTable, ...bucket, ...stateMachine, ...privateCallbacks });
+
+/** Each function's environment, by the name infra gives the function. */
+export const FUNCTION_ENV = {
+  createTransition: createJob,
+  getStatus: z.object(jobsTable),
+  getResult: z.object({ ...jobsTable, ...bucket, ...resultUrl }),
+  cancelRequest: z.object({ ...jobsTable, ...stateMachine, [ENV.cancellationTailArn]: name.optional() }),
+  listRequests: z.object(jobsTable),
+  createUpload: z.object(bucket),
+  getOpenApi: z.object({}),
+  submit: z.object({ ...jobsTable, ...bucket, ...poll }).and(segmind),
+  checkStatus: z.object({ ...jobsTable, ...poll }).and(segmind),
+  copyToS3: z.object({
+    ...jobsTable,
+    ...bucket,
+    ...segmindBaseUrl,
+    [ENV.outputHosts]: commaList,
+    [ENV.maxVideoBytes]: optionalPositiveInt,
+    /** Seconds without a byte before a download counts as stalled. */
+    [ENV.videoIdleTimeout]: optionalPositiveInt,
+  }),
+  recordFailure: z.object(jobsTable),
+  notify: z.object({ ...jobsTable, [ENV.webhookStateMachineArn]: name }),
+  deliverWebhook: z.object({ ...jobsTable, ...resultUrl, ...privateCallbacks }).and(webhookSecret),
+  recordWebhookFailure: z.object(jobsTable),
+  s3Manifest: createJob,
+  writeOutbox: z.object({ ...jobsTable, ...bucket }),
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_ENV;
+
+/** Shared by every function's SDK clients: s3rver serves path-style only; real S3 prefers virtual-hosted style. */
+export const CLIENT_ENV = z.object({ [ENV.s3ForcePathStyle]: z.enum(['0', '1']).default('0') });
