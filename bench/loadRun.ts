@@ -60,40 +60,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const frames = await uploadExampleFrames(endpoints, 'load');
 
     const latencies: number[] = [];
-    const api = async (url: string, init?: RequestInit) => {
-      const started = performance.now();
-      const response = await fetch(url, {
-        ...init,
-        headers: { 'x-api-key': 'load-key', 'content-type': 'application/json' },
-      });
-      const body = (await response.json()) as Record<string, unknown>;
-      latencies.push(performance.now() - started);
-      return { status: response.status, body };
-    };
-
     const started = performance.now();
     const finals = await Promise.all(
-      Array.from({ length: options.jobs }, async (_, index) => {
-        const submitted = await api(`${endpoints.apiUrl}/v2/pixverse-5-transition`, {
-          method: 'POST',
-          body: JSON.stringify({
-            prompt: `load job ${index}`,
-            first_frame_url: frames.first,
-            last_frame_url: frames.last,
-            quality: '360p',
-          }),
-        });
-        if (submitted.status !== 202) return { status: `HTTP ${submitted.status}`, code: 'refused' };
-        const deadline = Date.now() + 20 * 60_000;
-        while (Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-          const { body } = await api(String(submitted.body.status_url));
-          if (body.status === 'COMPLETED' || body.status === 'FAILED') {
-            return { status: String(body.status), code: String(body.error_code ?? '') };
-          }
-        }
-        return { status: 'LOST', code: 'lost' };
-      }),
+      Array.from({ length: options.jobs }, (_, index) => runOneJob(endpoints.apiUrl, frames, index, latencies)),
     );
     const wallSeconds = (performance.now() - started) / 1000;
     await stack.idle();
@@ -126,4 +95,44 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     await stack.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+type JobEnd = { status: string; code: string };
+
+/** Submits one job and polls its status to the end, recording each API call's latency. */
+async function runOneJob(
+  apiUrl: string,
+  frames: { first: string; last: string },
+  index: number,
+  latencies: number[],
+): Promise<JobEnd> {
+  const api = async (url: string, init?: RequestInit) => {
+    const started = performance.now();
+    const response = await fetch(url, {
+      ...init,
+      headers: { 'x-api-key': 'load-key', 'content-type': 'application/json' },
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    latencies.push(performance.now() - started);
+    return { status: response.status, body };
+  };
+  const submitted = await api(`${apiUrl}/v2/pixverse-5-transition`, {
+    method: 'POST',
+    body: JSON.stringify({
+      prompt: `load job ${index}`,
+      first_frame_url: frames.first,
+      last_frame_url: frames.last,
+      quality: '360p',
+    }),
+  });
+  if (submitted.status !== 202) return { status: `HTTP ${submitted.status}`, code: 'refused' };
+  const deadline = Date.now() + 20 * 60_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { body } = await api(String(submitted.body.status_url));
+    if (body.status === 'COMPLETED' || body.status === 'FAILED') {
+      return { status: String(body.status), code: String(body.error_code ?? '') };
+    }
+  }
+  return { status: 'LOST', code: 'lost' };
 }

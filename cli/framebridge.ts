@@ -111,7 +111,7 @@ async function dev(): Promise<number> {
       `  Step Functions ${endpoints.stepFunctionsUrl}   ${endpoints.stateMachineArn}`,
       `  DynamoDB       ${endpoints.dynamoDbUrl}   table ${endpoints.jobsTable}`,
       `  Segmind        ${endpoints.segmindUrl}${endpoints.segmindIsEmulator ? ' (emulator)' : ''}`,
-      `  Endpoints file ${path.resolve(process.env.FRAMEBRIDGE_DATA_DIR ?? '.framebridge', 'endpoints.json')}`,
+      `  Endpoints file ${stack.endpointsFile}`,
       'Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -8,7 +8,7 @@ export {
   bindJobsTable,
   bindStateMachineStart,
 } from './constructs/bindings';
-export { BY_OWNER_INDEX, JobsTable, type JobsTableProps } from './constructs/jobsTable';
+export { JobsTable, type JobsTableProps } from './constructs/jobsTable';
 export { S3Intake, type S3IntakeProps } from './constructs/s3Intake';
 export { FramebridgeSecrets, type FramebridgeSecretsProps } from './constructs/secrets';
 export { TransitionApi, type TransitionApiProps } from './constructs/transitionApi';

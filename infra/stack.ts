@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../lambdas/core/contract/names';
 import { TransitionPipeline, type TransitionPipelineProps } from './constructs/transitionPipeline';
 
 export interface FramebridgeStackProps extends StackProps {
@@ -24,19 +25,19 @@ export class FramebridgeStack extends Stack {
     this.pipeline = new TransitionPipeline(this, 'Default', props.pipeline);
 
     if (this.pipeline.api) {
-      new CfnOutput(this, 'ApiUrl', {
+      new CfnOutput(this, STACK_OUTPUTS.apiUrl, {
         description: 'Base URL of the Segmind v2 compatible API',
         value: this.pipeline.api.api.url,
       });
     }
-    new CfnOutput(this, 'BucketName', { value: this.pipeline.bucket.bucketName });
-    new CfnOutput(this, 'JobsTableName', { value: this.pipeline.table.tableName });
-    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'EventBusName', {
+    new CfnOutput(this, STACK_OUTPUTS.bucketName, { value: this.pipeline.bucket.bucketName });
+    new CfnOutput(this, STACK_OUTPUTS.jobsTableName, { value: this.pipeline.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.stateMachineArn, { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, STACK_OUTPUTS.eventBusName, {
       description: 'Bus of the Transition Completed / Transition Failed events (source framebridge)',
       value: this.pipeline.eventBus.eventBusName,
     });
-    new CfnOutput(this, 'SegmindApiKeySecretArn', {
+    new CfnOutput(this, STACK_OUTPUTS.segmindApiKeySecretArn, {
       description:
         'Store the Segmind key: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       value: this.pipeline.secrets.segmindApiKey.secretArn,

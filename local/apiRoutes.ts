@@ -1,3 +1,5 @@
+import { HANDLER_METADATA_KEY } from '../lambdas/core/contract';
+
 /**
  * The REST API's routes, read from the synthesized template (API Gateway
  * resources and methods), so the local server serves exactly what CDK deploys.
@@ -45,7 +47,7 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
       const props = method.Properties ?? {};
       const integration = (props.Integration ?? {}) as Record<string, unknown>;
       const functionId = integration.Type === 'AWS_PROXY' ? findGetAttTarget(integration.Uri) : undefined;
-      const handler = functionId ? resources[functionId]?.Metadata?.['framebridge:handler'] : undefined;
+      const handler = functionId ? resources[functionId]?.Metadata?.[HANDLER_METADATA_KEY] : undefined;
       return {
         method: String(props.HttpMethod),
         path: pathOf(refOf(props.ResourceId)) || '/',

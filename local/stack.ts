@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ENV, SEGMIND_DEFAULT_BASE_URL } from '../lambdas/core/contract';
 import { apiRoutesFromTemplate } from './apiRoutes';
 import { apiKeyIdFor, startLocalApi } from './apiServer';
 import { startLocalDynamo } from './dynamodb';
 import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from './emulator/server';
 import { LocalEventBus } from './eventBus';
+import { applyEnvironment, localLambdaEnvironment } from './lambdaEnvironment';
 import { invokeLambda } from './lambdaRuntime';
 import { localS3Credentials, type S3FaultPlan, startLocalS3 } from './s3';
 import { forwardS3Events } from './s3Events';
@@ -46,7 +48,7 @@ export interface LocalStackOptions {
   apiKeys?: string[];
   /** The real Segmind when set. @default SEGMIND_API_KEY */
   segmindApiKey?: string;
-  /** @default SEGMIND_BASE_URL or https://api.segmind.com */
+  /** @default SEGMIND_BASE_URL or Segmind's own API */
   segmindBaseUrl?: string;
   /** Emulator settings (only without a Segmind key). */
   emulator?: Partial<Omit<EmulatorOptions, 'workDir'>>;
@@ -74,6 +76,8 @@ export interface LocalStack {
   eventBus: LocalEventBus;
   emulator?: SegmindEmulator;
   template: LocalTemplate;
+  /** Where `endpoints.json` was written (in the data directory). */
+  endpointsFile: string;
   ownerOf: (apiKey: string) => string;
   /** Resolves once no execution runs and no event delivery is in flight. */
   idle: () => Promise<void>;
@@ -89,30 +93,117 @@ const LOCAL_NAMES = {
   transitionStateMachine: 'framebridge-transition',
   eventBus: 'framebridge-events',
 };
-/** Variables that only make sense in AWS: locally the values come from the environment instead. */
-const AWS_ONLY_VARIABLES = new Set(['SEGMIND_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'NODE_OPTIONS']);
 
 const envNumber = (name: string): number | undefined => {
   const value = process.env[name];
   return value === undefined || value === '' ? undefined : Number(value);
 };
 
-/** The union of every function's environment from the template; two functions may not disagree. */
-function templateEnvironment(template: LocalTemplate): Record<string, string> {
-  const merged: Record<string, string> = {};
-  for (const fn of Object.values(template.functionsByArn)) {
-    for (const [name, value] of Object.entries(fn.environment)) {
-      if (AWS_ONLY_VARIABLES.has(name)) continue;
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
-      if (merged[name] !== undefined && merged[name] !== text) {
-        throw new Error(
-          `Functions disagree on ${name} (${merged[name]} vs ${text}); the local stack shares one environment`,
-        );
-      }
-      merged[name] = text;
-    }
+type Closers = (() => Promise<void>)[];
+
+/** The options, filled in from the environment and defaults. */
+function settingsOf(options: LocalStackOptions) {
+  const dataDir = path.resolve(options.dataDir ?? process.env.FRAMEBRIDGE_DATA_DIR ?? '.framebridge');
+  const apiKeys =
+    options.apiKeys ??
+    (process.env.FRAMEBRIDGE_API_KEYS ?? 'local-dev-key')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+  const segmindApiKey = options.segmindApiKey ?? process.env[ENV.segmindApiKey];
+  const webhookSecret =
+    options.webhookSecret ?? process.env[ENV.webhookSecret] ?? `whsec_${randomBytes(24).toString('base64')}`;
+  return { dataDir, apiKeys, segmindApiKey, webhookSecret, eventsFile: path.join(dataDir, 'events.jsonl') };
+}
+
+/** The real Segmind when there is a key, else the emulator; `emulatorLatency` is its latency in seconds. */
+async function startSegmind(options: LocalStackOptions, segmindApiKey: string | undefined, dataDir: string) {
+  const segmindUrl = options.segmindBaseUrl ?? process.env[ENV.segmindBaseUrl] ?? SEGMIND_DEFAULT_BASE_URL;
+  const emulatorLatency = options.emulator?.latencySeconds ?? envNumber('FRAMEBRIDGE_EMULATOR_LATENCY_S') ?? 4;
+  if (segmindApiKey) return { emulator: undefined, segmindUrl, emulatorLatency };
+  const emulator = await startSegmindEmulator({
+    apiKey: EMULATOR_KEY,
+    latencySeconds: emulatorLatency,
+    ...options.emulator,
+    workDir: path.join(dataDir, 'emulator'),
+  });
+  return { emulator, segmindUrl: emulator.url, emulatorLatency };
+}
+
+/** Every state machine of the template, its Tasks served by the local handlers, bus and machines. */
+function startStateMachines(template: LocalTemplate, eventBus: LocalEventBus, options: LocalStackOptions) {
+  const registry = new StateMachineRegistry();
+  for (const machine of template.stateMachines) {
+    registry.add(
+      new LocalStepFunctions({
+        stateMachineArn: machine.arn,
+        definition: machine.definition as unknown as StateMachineDefinition,
+        taskHandlers: taskHandlersFor(machine, template, {
+          eventBus,
+          stateMachines: registry,
+          taskFault: options.taskFault,
+        }),
+        retryIntervalMs: options.retryIntervalMs,
+      }),
+    );
   }
-  return merged;
+  return registry;
+}
+
+/** With the emulator: the first wait is its latency, then every second. */
+function pollPlan(options: LocalStackOptions, emulator: SegmindEmulator | undefined, emulatorLatency: number) {
+  const pollFirstSeconds =
+    options.pollFirstSeconds ??
+    envNumber(ENV.pollFirst) ??
+    (emulator ? Math.max(1, Math.round(emulatorLatency)) : undefined);
+  const pollIntervalSeconds = options.pollIntervalSeconds ?? envNumber(ENV.pollInterval) ?? (emulator ? 1 : undefined);
+  return { pollFirstSeconds, pollIntervalSeconds };
+}
+
+/** Starts the services the handlers call and points the handlers at them. */
+async function startServices(options: LocalStackOptions, settings: ReturnType<typeof settingsOf>, closers: Closers) {
+  const { dataDir, segmindApiKey, webhookSecret, eventsFile } = settings;
+  const template = await synthesizeTemplate(LOCAL_NAMES, REGION, ACCOUNT_ID);
+  const s3 = await startLocalS3(path.join(dataDir, 's3'), LOCAL_NAMES.bucket);
+  s3.injectFaults(options.s3Fault);
+  closers.push(s3.close);
+  const dynamo = await startLocalDynamo(
+    { name: LOCAL_NAMES.jobsTable, props: template.jobsTableProperties },
+    localS3Credentials(),
+  );
+  closers.push(dynamo.close);
+
+  const { emulator, segmindUrl, emulatorLatency } = await startSegmind(options, segmindApiKey, dataDir);
+  if (emulator) closers.push(() => emulator.close());
+
+  const eventBus = new LocalEventBus(template.rules, invokeLambda, {
+    region: REGION,
+    accountId: ACCOUNT_ID,
+    eventsFile,
+    onError: (error) => process.stderr.write(`local event delivery failed: ${String(error)}\n`),
+  });
+  closers.push(() => eventBus.idle());
+  const registry = startStateMachines(template, eventBus, options);
+  closers.push(() => registry.close());
+  const sfnEndpoint = await startStepFunctionsEndpoint(registry);
+  closers.push(sfnEndpoint.close);
+
+  applyEnvironment(
+    localLambdaEnvironment(template, {
+      region: REGION,
+      credentials: localS3Credentials(),
+      s3Url: s3.url,
+      dynamoDbUrl: dynamo.url,
+      stepFunctionsUrl: sfnEndpoint.url,
+      segmindUrl,
+      segmindApiKey: emulator ? EMULATOR_KEY : segmindApiKey,
+      webhookSecret,
+      ...pollPlan(options, emulator, emulatorLatency),
+      extra: options.lambdaEnvironment,
+    }),
+  );
+  forwardS3Events(s3.server, eventBus);
+  return { template, s3, dynamo, emulator, segmindUrl, eventBus, registry, sfnEndpoint };
 }
 
 /**
@@ -124,110 +215,17 @@ function templateEnvironment(template: LocalTemplate): Record<string, string> {
  * Lambda — so one stack per process.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = path.resolve(options.dataDir ?? process.env.FRAMEBRIDGE_DATA_DIR ?? '.framebridge');
-  const apiKeys =
-    options.apiKeys ??
-    (process.env.FRAMEBRIDGE_API_KEYS ?? 'local-dev-key')
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean);
-  const segmindApiKey = options.segmindApiKey ?? process.env.SEGMIND_API_KEY;
-  const webhookSecret =
-    options.webhookSecret ?? process.env.FRAMEBRIDGE_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('base64')}`;
-  const eventsFile = path.join(dataDir, 'events.jsonl');
+  const settings = settingsOf(options);
+  const { dataDir, apiKeys, webhookSecret, eventsFile } = settings;
   await mkdir(dataDir, { recursive: true });
 
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closers = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    const template = await synthesizeTemplate(LOCAL_NAMES, REGION, ACCOUNT_ID);
-    const s3 = await startLocalS3(path.join(dataDir, 's3'), LOCAL_NAMES.bucket);
-    s3.injectFaults(options.s3Fault);
-    closers.push(s3.close);
-    const dynamo = await startLocalDynamo(
-      { name: LOCAL_NAMES.jobsTable, props: template.jobsTableProperties },
-      localS3Credentials(),
-    );
-    closers.push(dynamo.close);
-
-    let emulator: SegmindEmulator | undefined;
-    let segmindUrl = options.segmindBaseUrl ?? process.env.SEGMIND_BASE_URL ?? 'https://api.segmind.com';
-    const emulatorLatency = options.emulator?.latencySeconds ?? envNumber('FRAMEBRIDGE_EMULATOR_LATENCY_S') ?? 4;
-    if (!segmindApiKey) {
-      emulator = await startSegmindEmulator({
-        apiKey: EMULATOR_KEY,
-        latencySeconds: emulatorLatency,
-        ...options.emulator,
-        workDir: path.join(dataDir, 'emulator'),
-      });
-      closers.push(() => emulator?.close() ?? Promise.resolve());
-      segmindUrl = emulator.url;
-    }
-
-    const eventBus = new LocalEventBus(template.rules, invokeLambda, {
-      region: REGION,
-      accountId: ACCOUNT_ID,
-      eventsFile,
-      onError: (error) => process.stderr.write(`local event delivery failed: ${String(error)}\n`),
-    });
-    closers.push(() => eventBus.idle());
-    const registry = new StateMachineRegistry();
-    for (const machine of template.stateMachines) {
-      registry.add(
-        new LocalStepFunctions({
-          stateMachineArn: machine.arn,
-          definition: machine.definition as unknown as StateMachineDefinition,
-          taskHandlers: taskHandlersFor(machine, template, {
-            eventBus,
-            stateMachines: registry,
-            taskFault: options.taskFault,
-          }),
-          retryIntervalMs: options.retryIntervalMs,
-        }),
-      );
-    }
-    closers.push(() => registry.close());
-    const sfnEndpoint = await startStepFunctionsEndpoint(registry);
-    closers.push(sfnEndpoint.close);
-
-    const pollFirst =
-      options.pollFirstSeconds ??
-      envNumber('FRAMEBRIDGE_POLL_FIRST_S') ??
-      (emulator ? Math.max(1, Math.round(emulatorLatency)) : undefined);
-    const pollInterval =
-      options.pollIntervalSeconds ?? envNumber('FRAMEBRIDGE_POLL_INTERVAL_S') ?? (emulator ? 1 : undefined);
-    const credentials = localS3Credentials();
-    const lambdaEnv: Record<string, string | undefined> = {
-      ...templateEnvironment(template),
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_SESSION_TOKEN: undefined,
-      AWS_PROFILE: undefined,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-      AWS_ENDPOINT_URL_SFN: sfnEndpoint.url,
-      FRAMEBRIDGE_S3_FORCE_PATH_STYLE: '1',
-      POWERTOOLS_LOG_LEVEL: process.env.FRAMEBRIDGE_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_DEV: 'false',
-      SEGMIND_BASE_URL: segmindUrl,
-      SEGMIND_API_KEY: emulator ? EMULATOR_KEY : segmindApiKey,
-      FRAMEBRIDGE_WEBHOOK_SECRET: webhookSecret,
-      FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS: process.env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS ?? '1',
-      FRAMEBRIDGE_POLL_FIRST_S: pollFirst === undefined ? undefined : String(pollFirst),
-      FRAMEBRIDGE_POLL_INTERVAL_S: pollInterval === undefined ? undefined : String(pollInterval),
-      ...options.lambdaEnvironment,
-    };
-    for (const [name, value] of Object.entries(lambdaEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-
-    forwardS3Events(s3.server, eventBus);
-
+    const services = await startServices(options, settings, closers);
+    const { template, emulator, eventBus, registry } = services;
     const api = await startLocalApi({
       routes: apiRoutesFromTemplate(template.template),
       apiKeys,
@@ -237,10 +235,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const endpoints: LocalEndpoints = {
       apiUrl: api.url,
-      s3Url: s3.url,
-      stepFunctionsUrl: sfnEndpoint.url,
-      dynamoDbUrl: dynamo.url,
-      segmindUrl,
+      s3Url: services.s3.url,
+      stepFunctionsUrl: services.sfnEndpoint.url,
+      dynamoDbUrl: services.dynamo.url,
+      segmindUrl: services.segmindUrl,
       segmindIsEmulator: Boolean(emulator),
       bucket: LOCAL_NAMES.bucket,
       jobsTable: LOCAL_NAMES.jobsTable,
@@ -253,7 +251,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiKeys,
       webhookSecret,
     };
-    await writeFile(path.join(dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    const endpointsFile = path.join(dataDir, 'endpoints.json');
+    await writeFile(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     const idle = async () => {
       // Executions put events and events start executions: settle until both are quiet.
       for (let round = 0; round < 10; round++) {
@@ -268,6 +267,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       eventBus,
       emulator,
       template,
+      endpointsFile,
       ownerOf: apiKeyIdFor,
       idle,
       close: closeAll,

@@ -6,7 +6,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import { BY_OWNER_INDEX } from './jobsTable';
+import { ENV } from '../../lambdas/core/contract/env';
+import { JOBS_TABLE } from '../../lambdas/core/contract/names';
 
 /*
  * Environment variables that name an AWS resource are only ever added here,
@@ -29,10 +30,10 @@ const JOBS_TABLE_ITEM_ACTIONS: Record<Exclude<JobsTableAccess, 'list'>, string[]
 
 /** Sets `JOBS_TABLE_NAME` and allows exactly the actions `access` names. */
 export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTableAccess): void {
-  fn.addEnvironment('JOBS_TABLE_NAME', table.tableName);
+  fn.addEnvironment(ENV.jobsTable, table.tableName);
   const statement =
     access === 'list'
-      ? { actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${BY_OWNER_INDEX}`] }
+      ? { actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${JOBS_TABLE.byOwnerIndex}`] }
       : { actions: JOBS_TABLE_ITEM_ACTIONS[access], resources: [table.tableArn] };
   fn.addToRolePolicy(new PolicyStatement(statement));
 }
@@ -58,7 +59,7 @@ export function bindBucketObjects(fn: LambdaFunction, bucket: IBucket, grant: Bu
       `bindBucketObjects(${fn.node.id}): keyPattern must be a key prefix pattern without a leading slash, such as 'jobs/*', got '${grant.keyPattern}'.`,
     );
   }
-  fn.addEnvironment('BUCKET_NAME', bucket.bucketName);
+  fn.addEnvironment(ENV.bucket, bucket.bucketName);
   const objects = bucket.arnForObjects(grant.keyPattern);
   fn.addToRolePolicy(new PolicyStatement({ actions: [...grant.actions], resources: [objects] }));
   acknowledgeWildcard(fn, objects, grant.reason);
@@ -66,13 +67,13 @@ export function bindBucketObjects(fn: LambdaFunction, bucket: IBucket, grant: Bu
 
 /** Sets `SEGMIND_API_KEY_SECRET_ARN` and grants reading that one secret. */
 export function bindSegmindApiKey(fn: LambdaFunction, secret: ISecret): void {
-  fn.addEnvironment('SEGMIND_API_KEY_SECRET_ARN', secret.secretArn);
+  fn.addEnvironment(ENV.segmindApiKeySecretArn, secret.secretArn);
   secret.grantRead(fn);
 }
 
 /** Sets `STATE_MACHINE_ARN` and allows `states:StartExecution` on that state machine only. */
 export function bindStateMachineStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
-  fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  fn.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
   stateMachine.grantStartExecution(fn);
 }
 
@@ -81,19 +82,19 @@ export function bindStateMachineStart(fn: LambdaFunction, stateMachine: IStateMa
  * webhook delivery state machine only.
  */
 export function bindWebhookDeliveryStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
-  fn.addEnvironment('WEBHOOK_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  fn.addEnvironment(ENV.webhookStateMachineArn, stateMachine.stateMachineArn);
   stateMachine.grantStartExecution(fn);
 }
 
 /** Sets `CANCELLATION_TAIL_ARN` and grants starting that one state machine (what a cancelled job still owes). */
 export function bindCancellationTailStart(fn: LambdaFunction, stateMachine: IStateMachine): void {
-  fn.addEnvironment('CANCELLATION_TAIL_ARN', stateMachine.stateMachineArn);
+  fn.addEnvironment(ENV.cancellationTailArn, stateMachine.stateMachineArn);
   stateMachine.grantStartExecution(fn);
 }
 
 /** Sets `WEBHOOK_SECRET_ARN` and grants reading that one secret (the webhook signing secret). */
 export function bindWebhookSigningSecret(fn: LambdaFunction, secret: ISecret): void {
-  fn.addEnvironment('WEBHOOK_SECRET_ARN', secret.secretArn);
+  fn.addEnvironment(ENV.webhookSecretArn, secret.secretArn);
   secret.grantRead(fn);
 }
 
@@ -103,7 +104,7 @@ export function bindWebhookSigningSecret(fn: LambdaFunction, secret: ISecret): v
  * named after jobs, known only at run time.
  */
 export function bindStateMachineStop(fn: LambdaFunction, stateMachine: IStateMachine): void {
-  fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  fn.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
   const machineName = Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
   const executions = Stack.of(fn).formatArn({
     service: 'states',

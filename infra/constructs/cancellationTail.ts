@@ -1,25 +1,20 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { JitterType, JsonPath, type StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { JsonPath, type StateMachine, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CANCELLATION_STATE_NAMES } from '../../lambdas/core/contract/states';
+import { lambdaTask } from './lambdaTask';
 import { loggedStateMachine } from './loggedStateMachine';
 import type { TransitionEvents } from './transitionEvents';
 import type { TransitionFunction } from './transitionFunction';
 
-export const CANCELLATION_STATE_NAMES = {
-  emit: 'Emit Cancelled Event',
-  notify: 'Notify Cancelled',
-  done: 'Cancellation Announced',
-} as const;
+export { CANCELLATION_STATE_NAMES };
 
 export interface CancellationTailProps {
   /** The workflow's events: the same `Transition Failed` event, on the same bus. */
   readonly events: TransitionEvents;
   /** The workflow's Notify function: it starts the webhook delivery. */
   readonly notify: TransitionFunction;
-  /** Lambda service errors worth another try. */
-  readonly lambdaServiceErrors: readonly string[];
   /**
    * Execution log retention.
    * @default one month
@@ -39,19 +34,7 @@ export class CancellationTail extends Construct {
   constructor(scope: Construct, id: string, props: CancellationTailProps) {
     super(scope, id);
     const done = new Succeed(this, CANCELLATION_STATE_NAMES.done);
-    const notify = new LambdaInvoke(this, CANCELLATION_STATE_NAMES.notify, {
-      lambdaFunction: props.notify,
-      payload: TaskInput.fromJsonPathAt('$'),
-      resultPath: JsonPath.DISCARD,
-      retryOnServiceExceptions: false,
-    });
-    notify.addRetry({
-      errors: [...props.lambdaServiceErrors],
-      interval: Duration.seconds(2),
-      maxAttempts: 6,
-      backoffRate: 2,
-      jitterStrategy: JitterType.FULL,
-    });
+    const notify = lambdaTask(this, CANCELLATION_STATE_NAMES.notify, props.notify, { resultPath: JsonPath.DISCARD });
     notify.addCatch(done, { errors: ['States.ALL'], resultPath: '$.notifyError' });
     notify.next(done);
     const emit = props.events.emitFailed(CANCELLATION_STATE_NAMES.emit);

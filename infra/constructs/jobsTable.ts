@@ -1,9 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-
-/** Name of the index listing an owner's jobs by creation time. */
-export const BY_OWNER_INDEX = 'byOwner';
+import { JOBS_TABLE } from '../../lambdas/core/contract/names';
 
 export interface JobsTableProps {
   /**
@@ -25,17 +23,17 @@ export class JobsTable extends Construct {
   constructor(scope: Construct, id: string, props: JobsTableProps = {}) {
     super(scope, id);
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'id', type: AttributeType.STRING },
+      partitionKey: { name: JOBS_TABLE.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: JOBS_TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: BY_OWNER_INDEX,
-      partitionKey: { name: 'owner', type: AttributeType.STRING },
-      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      indexName: JOBS_TABLE.byOwnerIndex,
+      partitionKey: { name: JOBS_TABLE.ownerAttribute, type: AttributeType.STRING },
+      sortKey: { name: JOBS_TABLE.createdAtAttribute, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
   }

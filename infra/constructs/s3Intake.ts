@@ -6,10 +6,11 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from '../../lambdas/core/contract/events';
+import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
 // The handlers' own prefixes: the rule and the grants cannot drift from them.
 import { INBOX_PREFIX, OUTBOX_PREFIX } from '../../lambdas/core/manifest';
 import { bindBucketObjects, bindJobsTable, bindStateMachineStart } from './bindings';
-import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from './transitionEvents';
 import { TransitionFunction } from './transitionFunction';
 
 export interface S3IntakeProps {
@@ -80,44 +81,8 @@ export class S3Intake extends Construct {
         'This queue is itself the dead-letter queue of the intake and outbox EventBridge targets; a DLQ of a DLQ would only move the same messages again.',
     });
 
-    this.intakeFunction = new TransitionFunction(this, 'ManifestFunction', {
-      entry: 'lambdas/intake/s3Manifest.ts',
-      description: 'inbox/*.json → validates the manifest and starts its job, once per object version',
-      timeout: Duration.seconds(30),
-    });
-    bindJobsTable(this.intakeFunction, props.table, 'create');
-    bindStateMachineStart(this.intakeFunction, props.stateMachine);
-    bindBucketObjects(this.intakeFunction, props.bucket, {
-      actions: ['s3:GetObject'],
-      keyPattern: `${INBOX_PREFIX}*`,
-      reason:
-        'Reads the manifests users drop in inbox/ and checks (HeadObject) the frames they name there; manifest names are only known at run time, and only inbox/ is readable.',
-    });
-    bindBucketObjects(this.intakeFunction, props.bucket, {
-      actions: ['s3:PutObject'],
-      keyPattern: `${OUTBOX_PREFIX}*`,
-      reason:
-        'Writes outbox/<name>.error.json for a manifest that cannot start a job; names mirror the manifests, only known at run time, and only outbox/ (which never triggers intake) is writable.',
-    });
-
-    this.outboxFunction = new TransitionFunction(this, 'OutboxFunction', {
-      entry: 'lambdas/intake/writeOutbox.ts',
-      description: 'A job started from a manifest ended → outbox/<name>.mp4 + .json, or .error.json',
-      timeout: Duration.seconds(60),
-    });
-    bindJobsTable(this.outboxFunction, props.table, 'read');
-    bindBucketObjects(this.outboxFunction, props.bucket, {
-      actions: ['s3:GetObject'],
-      keyPattern: 'jobs/*',
-      reason:
-        'Source of the server-side copy jobs/{id}/video.mp4 → outbox/<name>.mp4; job ids are only known at run time, and the grant is read only.',
-    });
-    bindBucketObjects(this.outboxFunction, props.bucket, {
-      actions: ['s3:PutObject'],
-      keyPattern: `${OUTBOX_PREFIX}*`,
-      reason:
-        'Writes outbox/<name>.mp4 (server-side copy), outbox/<name>.json and outbox/<name>.error.json; names mirror the manifests, only known at run time.',
-    });
+    this.intakeFunction = createManifestFunction(this, props);
+    this.outboxFunction = createOutboxFunction(this, props);
 
     const target = (fn: TransitionFunction) =>
       new LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts, maxEventAge });
@@ -147,4 +112,51 @@ export class S3Intake extends Construct {
       targets: [target(this.outboxFunction)],
     });
   }
+}
+
+/** Starts the job of a manifest dropped in inbox/, or answers why not in outbox/. */
+function createManifestFunction(scope: Construct, props: S3IntakeProps): TransitionFunction {
+  const fn = new TransitionFunction(scope, 'ManifestFunction', {
+    entry: FUNCTION_ENTRIES.s3Manifest,
+    description: 'inbox/*.json → validates the manifest and starts its job, once per object version',
+    timeout: Duration.seconds(30),
+  });
+  bindJobsTable(fn, props.table, 'create');
+  bindStateMachineStart(fn, props.stateMachine);
+  bindBucketObjects(fn, props.bucket, {
+    actions: ['s3:GetObject'],
+    keyPattern: `${INBOX_PREFIX}*`,
+    reason:
+      'Reads the manifests users drop in inbox/ and checks (HeadObject) the frames they name there; manifest names are only known at run time, and only inbox/ is readable.',
+  });
+  bindBucketObjects(fn, props.bucket, {
+    actions: ['s3:PutObject'],
+    keyPattern: `${OUTBOX_PREFIX}*`,
+    reason:
+      'Writes outbox/<name>.error.json for a manifest that cannot start a job; names mirror the manifests, only known at run time, and only outbox/ (which never triggers intake) is writable.',
+  });
+  return fn;
+}
+
+/** Answers a manifest's job in outbox/ when it ends. */
+function createOutboxFunction(scope: Construct, props: S3IntakeProps): TransitionFunction {
+  const fn = new TransitionFunction(scope, 'OutboxFunction', {
+    entry: FUNCTION_ENTRIES.writeOutbox,
+    description: 'A job started from a manifest ended → outbox/<name>.mp4 + .json, or .error.json',
+    timeout: Duration.seconds(60),
+  });
+  bindJobsTable(fn, props.table, 'read');
+  bindBucketObjects(fn, props.bucket, {
+    actions: ['s3:GetObject'],
+    keyPattern: 'jobs/*',
+    reason:
+      'Source of the server-side copy jobs/{id}/video.mp4 → outbox/<name>.mp4; job ids are only known at run time, and the grant is read only.',
+  });
+  bindBucketObjects(fn, props.bucket, {
+    actions: ['s3:PutObject'],
+    keyPattern: `${OUTBOX_PREFIX}*`,
+    reason:
+      'Writes outbox/<name>.mp4 (server-side copy), outbox/<name>.json and outbox/<name>.error.json; names mirror the manifests, only known at run time.',
+  });
+  return fn;
 }

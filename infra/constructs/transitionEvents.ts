@@ -3,26 +3,10 @@ import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { JitterType, JsonPath, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { EventBridgePutEvents } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { EVENTBRIDGE_SERVICE_ERRORS } from '../../lambdas/core/contract/errorRegistry';
+import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from '../../lambdas/core/contract/events';
 
-/** `source` of every framebridge event. */
-export const TRANSITION_EVENT_SOURCE = 'framebridge';
-
-/** `detail-type` of the event that ends a job. */
-export const TRANSITION_DETAIL_TYPES = {
-  completed: 'Transition Completed',
-  failed: 'Transition Failed',
-} as const;
-
-/**
- * Errors of the PutEvents integration worth another try: a rejected entry
- * (`EventBridge.FailedEntry`, usually throttling) and the service's own failures.
- */
-export const EVENTBRIDGE_SERVICE_ERRORS = [
-  'EventBridge.FailedEntry',
-  'EventBridge.InternalException',
-  'EventBridge.ThrottlingException',
-  'EventBridge.SdkClientException',
-] as const;
+export { EVENTBRIDGE_SERVICE_ERRORS, TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE };
 
 export interface TransitionEventsProps {
   /**

@@ -7,7 +7,7 @@ import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aw
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { HANDLER_METADATA_KEY } from '../handlerMetadata';
+import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract/names';
 
 /** The repository root: handler entries and the lock file are resolved from here. */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,5 +1,5 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarm, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Alarm, IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -7,6 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ALARM_PERIOD, alarmOnAny } from './alarms';
 import { JobsTable } from './jobsTable';
 import { S3Intake } from './s3Intake';
 import { FramebridgeSecrets } from './secrets';
@@ -191,37 +192,27 @@ export class TransitionPipeline extends Construct {
   /** The pipeline's own alarms, on top of the workflow's. */
   private createAlarms(): Alarm[] {
     const alarms = [
-      this.alarmOnAny(
+      alarmOnAny(
+        this,
         'ExecutionsThrottledAlarm',
         'framebridge could not start or continue a transition: Step Functions throttled the state machine (StartExecution or state transitions over quota).',
-        this.stateMachine.metricThrottled({ period: Duration.minutes(5), statistic: 'Sum' }),
+        this.stateMachine.metricThrottled({ period: ALARM_PERIOD, statistic: 'Sum' }),
       ),
     ];
     if (this.intake) {
       alarms.push(
-        this.alarmOnAny(
+        alarmOnAny(
+          this,
           'IntakeDeadLettersAlarm',
           'An inbox/ manifest or a job-ended event could not be handled after the retries; it waits in the intake dead-letter queue (redrive it once the cause is fixed).',
           this.intake.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period: Duration.minutes(5),
+            period: ALARM_PERIOD,
             statistic: 'Maximum',
           }),
         ),
       );
     }
     return alarms;
-  }
-
-  /** Alarms when the metric reaches 1 in one period; no data is fine. */
-  private alarmOnAny(id: string, alarmDescription: string, metric: IMetric): Alarm {
-    return new Alarm(this, id, {
-      alarmDescription,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
   }
 }
 

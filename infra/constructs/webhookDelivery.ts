@@ -1,38 +1,21 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import {
-  Fail,
-  JitterType,
-  type RetryProps,
-  type StateMachine,
-  Succeed,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Fail, JitterType, type StateMachine, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS } from '../../lambdas/core/contract/errorRegistry';
+import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
+import { WEBHOOK_STATE_NAMES } from '../../lambdas/core/contract/states';
+import { ALARM_PERIOD, alarmOnAny } from './alarms';
 import { bindBucketObjects, bindJobsTable, bindWebhookSigningSecret } from './bindings';
+import { lambdaTask } from './lambdaTask';
 import { loggedStateMachine } from './loggedStateMachine';
 import { TransitionFunction } from './transitionFunction';
 
-/** The state names of the delivery state machine. */
-export const WEBHOOK_STATE_NAMES = {
-  deliver: 'Deliver Webhook',
-  delivered: 'Webhook Delivered',
-  recordFailure: 'Record Webhook Failure',
-  failed: 'Webhook Failed',
-} as const;
-
-/** Errors raised by the Lambda service itself rather than by our handlers (retried on every Lambda task). */
-export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
+export { LAMBDA_SERVICE_ERRORS, WEBHOOK_STATE_NAMES };
 
 /**
  * Retries of a failed attempt (non-2xx but 410, redirect, timeout, connection
@@ -119,12 +102,12 @@ export class WebhookDelivery extends Construct {
     }
 
     const deliverWebhook = new TransitionFunction(this, 'DeliverWebhookFunction', {
-      entry: 'lambdas/webhooks/deliverWebhook.ts',
+      entry: FUNCTION_ENTRIES.deliverWebhook,
       description: 'Sends one signed, SSRF-guarded webhook attempt and records its outcome on the job',
       timeout: DELIVER_FUNCTION_TIMEOUT,
     });
     const recordWebhookFailure = new TransitionFunction(this, 'RecordWebhookFailureFunction', {
-      entry: 'lambdas/webhooks/recordWebhookFailure.ts',
+      entry: FUNCTION_ENTRIES.recordWebhookFailure,
       description: 'Marks a job’s webhook failed once its delivery gave up',
       timeout: Duration.seconds(30),
     });
@@ -139,20 +122,7 @@ export class WebhookDelivery extends Construct {
         'Presigns a GET of jobs/{id}/video.mp4 for the webhook payload; job ids are only known at run time, and only the videos are readable.',
     });
 
-    const lambdaServiceRetry: RetryProps = {
-      errors: [...LAMBDA_SERVICE_ERRORS],
-      interval: Duration.seconds(2),
-      maxAttempts: 6,
-      backoffRate: 2,
-      jitterStrategy: JitterType.FULL,
-    };
-    const deliverTask = new LambdaInvoke(this, WEBHOOK_STATE_NAMES.deliver, {
-      lambdaFunction: deliverWebhook,
-      payload: TaskInput.fromJsonPathAt('$'),
-      outputPath: '$.Payload',
-      retryOnServiceExceptions: false,
-    });
-    deliverTask.addRetry(lambdaServiceRetry);
+    const deliverTask = lambdaTask(this, WEBHOOK_STATE_NAMES.deliver, deliverWebhook);
     deliverTask.addRetry({
       errors: ['WebhookRetryableError'],
       interval: Duration.seconds(WEBHOOK_RETRY.intervalSeconds),
@@ -161,13 +131,7 @@ export class WebhookDelivery extends Construct {
       maxDelay: Duration.seconds(WEBHOOK_RETRY.maxDelaySeconds),
       jitterStrategy: JitterType.FULL,
     });
-    const recordFailureTask = new LambdaInvoke(this, WEBHOOK_STATE_NAMES.recordFailure, {
-      lambdaFunction: recordWebhookFailure,
-      payload: TaskInput.fromJsonPathAt('$'),
-      outputPath: '$.Payload',
-      retryOnServiceExceptions: false,
-    });
-    recordFailureTask.addRetry(lambdaServiceRetry);
+    const recordFailureTask = lambdaTask(this, WEBHOOK_STATE_NAMES.recordFailure, recordWebhookFailure);
     recordFailureTask.next(
       new Fail(this, WEBHOOK_STATE_NAMES.failed, { error: 'WebhookDeliveryFailed', causePath: '$.message' }),
     );
@@ -182,11 +146,12 @@ export class WebhookDelivery extends Construct {
       logRetention: props.logRetention,
     }));
 
-    const period = Duration.minutes(5);
-    this.deadWebhooksAlarm = new Alarm(this, 'DeadWebhooksAlarm', {
-      alarmDescription:
-        'A framebridge webhook could not be delivered after every retry (or was refused, or its receiver answered 410); the job record holds the last status and error.',
-      metric: new MathExpression({
+    const period = ALARM_PERIOD;
+    this.deadWebhooksAlarm = alarmOnAny(
+      this,
+      'DeadWebhooksAlarm',
+      'A framebridge webhook could not be delivered after every retry (or was refused, or its receiver answered 410); the job record holds the last status and error.',
+      new MathExpression({
         label: 'Dead webhooks',
         expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
         usingMetrics: {
@@ -195,11 +160,7 @@ export class WebhookDelivery extends Construct {
         },
         period,
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
   }
 }
 

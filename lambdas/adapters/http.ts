@@ -19,6 +19,7 @@ export class HttpError extends Error {
   }
 }
 
+/** A JSON answer that no cache keeps. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
     statusCode,
@@ -49,16 +50,16 @@ export function ownerOf(event: APIGatewayProxyEvent): string {
   return owner;
 }
 
-/**
- * Absolute base URL of this API as the client called it, including the stage
- * prefix when the default execute-api domain is used (`/prod`).
- */
 /** A request header by name, in any case; undefined when absent. */
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
   return Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted)?.[1] ?? undefined;
 }
 
+/**
+ * Absolute base URL of this API as the client called it, including the stage
+ * prefix when the default execute-api domain is used (`/prod`).
+ */
 export function publicBaseUrl(event: APIGatewayProxyEvent): string {
   const proto = header(event, 'x-forwarded-proto') ?? 'https';
   const host = header(event, 'host') ?? event.requestContext.domainName ?? 'localhost';
@@ -95,6 +96,7 @@ export function jsonBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
+/** The `{id}` path parameter, refused with a 400 unless it is a well-formed request id. */
 export function pathId(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id;
   if (!id || !requestIdSchema.safeParse(id).success) {

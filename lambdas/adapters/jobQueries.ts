@@ -1,11 +1,9 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { JOBS_TABLE } from '../core/contract/names';
 import type { ListCursor } from '../core/cursor';
 import { type Job, type JobStatus, jobSchema } from '../core/job';
 import { parseOrThrow } from '../core/schemas';
 import type { JobStore } from './jobStore';
-
-/** The jobs table's index of an owner's jobs by creation time (infra: `BY_OWNER_INDEX`). */
-export const BY_OWNER_INDEX = 'byOwner';
 
 /** Items DynamoDB evaluates per internal page when a status filter may drop most of them. */
 const FILTERED_PAGE_ITEMS = 100;
@@ -49,7 +47,7 @@ export async function listJobsByOwner(store: JobStore, owner: string, options: L
     const wanted = options.limit - jobs.length;
     const input: QueryCommandInput = {
       TableName: store.tableName,
-      IndexName: BY_OWNER_INDEX,
+      IndexName: JOBS_TABLE.byOwnerIndex,
       KeyConditionExpression: '#owner = :owner',
       ExpressionAttributeNames: { '#owner': 'owner' },
       ExpressionAttributeValues: { ':owner': owner },

@@ -20,7 +20,7 @@ export function encodeCursor(cursor: ListCursor): string {
 }
 
 const invalidCursor = () =>
-  new ValidationError('Invalid request: cursor must be a next_cursor value returned by this API', [
+  ValidationError.fromIssues('request', [
     { field: 'cursor', rule: 'must be a next_cursor value returned by this API' },
   ]);
 

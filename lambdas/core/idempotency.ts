@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { ValidationError } from './errors';
+import { invalidMessage, ValidationError } from './errors';
 
 /** The request header a client sets to make a submit safe to retry. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -35,7 +35,7 @@ export function parseIdempotencyKey(value: string | undefined): string | undefin
   if (value === undefined) return undefined;
   if (!idempotencyKeySchema.safeParse(value).success) {
     const rule = 'must be 1–255 printable ASCII characters';
-    throw new ValidationError(`Invalid request: ${IDEMPOTENCY_HEADER} header ${rule}`, [
+    throw new ValidationError(invalidMessage('request', [{ field: `${IDEMPOTENCY_HEADER} header`, rule }]), [
       { field: IDEMPOTENCY_HEADER, rule },
     ]);
   }

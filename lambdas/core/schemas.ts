@@ -61,60 +61,70 @@ const frameUrl = z
   .transform((value) => (parseS3Uri(value) ? value : new URL(value).href));
 
 /**
- * The public request body (Segmind's field names). Strict: unknown fields are
+ * The fields Segmind receives, under its names: `toSegmindBody` sends exactly
+ * these keys, so a field added here is sent upstream and nothing else changes.
+ */
+const segmindRequestShape = {
+  prompt: z
+    .string({ error: 'is required and must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(2048, { error: 'must be at most 2048 characters' }),
+  first_frame_url: frameUrl,
+  last_frame_url: frameUrl,
+  duration: z.union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' }).default(5),
+  quality: z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }).default('540p'),
+  motion_mode: z.literal('normal', { error: 'must be "normal"' }).default('normal'),
+  seed: z
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be between 1 and 999999' })
+    .max(999999, { error: 'must be between 1 and 999999' })
+    .default(12345),
+  sound_effect_switch: z.boolean({ error: 'must be true or false' }).default(true),
+  sound_effect_content: z
+    .string({ error: 'must be a string' })
+    .max(2048, { error: 'must be at most 2048 characters' })
+    .optional(),
+  lip_sync_switch: z.boolean({ error: 'must be true or false' }).default(false),
+  lip_sync_tts_content: z
+    .string({ error: 'must be a string' })
+    .max(2048, { error: 'must be at most 2048 characters' })
+    .optional(),
+  lip_sync_tts_speaker_id: z
+    .string({ error: 'must be a string' })
+    .transform((value, ctx) => {
+      const trimmed = value.trim();
+      if (trimmed.toLowerCase() === 'auto') return 'auto';
+      if (Object.hasOwn(lipSyncVoices, trimmed)) return trimmed;
+      const byName = speakerIdByName.get(trimmed.toLowerCase());
+      if (byName) return byName;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be "auto", "1"–"14" or a voice name (Emily … Ethan)',
+      });
+      return z.NEVER;
+    })
+    .optional(),
+};
+
+/** Our extensions: validated and stored with the job, never sent to Segmind. */
+const framebridgeRequestShape = {
+  // Syntax only: https-only and public-only are checked when a job is created,
+  // where the local development switch for private receivers is known.
+  callback_url: z
+    .string({ error: 'must be a string' })
+    .max(2048, { error: 'must be at most 2048 characters' })
+    .refine(isHttpUrl, { error: 'must be an https:// URL' })
+    .optional(),
+};
+
+/**
+ * The public request body: Segmind's fields plus ours. Strict: unknown fields are
  * rejected by name. Defaults are applied here so the stored job is explicit.
  */
 export const transitionRequestSchema = z
   .strictObject(
-    {
-      prompt: z
-        .string({ error: 'is required and must be a string' })
-        .min(1, { error: 'must not be empty' })
-        .max(2048, { error: 'must be at most 2048 characters' }),
-      first_frame_url: frameUrl,
-      last_frame_url: frameUrl,
-      duration: z.union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' }).default(5),
-      quality: z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }).default('540p'),
-      motion_mode: z.literal('normal', { error: 'must be "normal"' }).default('normal'),
-      seed: z
-        .number({ error: 'must be an integer' })
-        .int({ error: 'must be an integer' })
-        .min(1, { error: 'must be between 1 and 999999' })
-        .max(999999, { error: 'must be between 1 and 999999' })
-        .default(12345),
-      sound_effect_switch: z.boolean({ error: 'must be true or false' }).default(true),
-      sound_effect_content: z
-        .string({ error: 'must be a string' })
-        .max(2048, { error: 'must be at most 2048 characters' })
-        .optional(),
-      lip_sync_switch: z.boolean({ error: 'must be true or false' }).default(false),
-      lip_sync_tts_content: z
-        .string({ error: 'must be a string' })
-        .max(2048, { error: 'must be at most 2048 characters' })
-        .optional(),
-      lip_sync_tts_speaker_id: z
-        .string({ error: 'must be a string' })
-        .transform((value, ctx) => {
-          const trimmed = value.trim();
-          if (trimmed.toLowerCase() === 'auto') return 'auto';
-          if (Object.hasOwn(lipSyncVoices, trimmed)) return trimmed;
-          const byName = speakerIdByName.get(trimmed.toLowerCase());
-          if (byName) return byName;
-          ctx.addIssue({
-            code: 'custom',
-            message: 'must be "auto", "1"–"14" or a voice name (Emily … Ethan)',
-          });
-          return z.NEVER;
-        })
-        .optional(),
-      // Syntax only: https-only and public-only are checked when a job is created,
-      // where the local development switch for private receivers is known.
-      callback_url: z
-        .string({ error: 'must be a string' })
-        .max(2048, { error: 'must be at most 2048 characters' })
-        .refine(isHttpUrl, { error: 'must be an https:// URL' })
-        .optional(),
-    },
+    { ...segmindRequestShape, ...framebridgeRequestShape },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a JSON object') },
   )
   .superRefine((request, ctx) => {
@@ -129,6 +139,22 @@ export const transitionRequestSchema = z
 
 export type TransitionRequestInput = z.input<typeof transitionRequestSchema>;
 export type TransitionRequest = z.output<typeof transitionRequestSchema>;
+
+type SegmindField = keyof typeof segmindRequestShape;
+/** What Segmind receives for a request (before s3:// frames are presigned). */
+export type SegmindBody = Pick<TransitionRequest, SegmindField>;
+
+const segmindFields = Object.keys(segmindRequestShape) as SegmindField[];
+
+/** The Segmind fields of a request, each one present; our extensions stay behind. */
+export function toSegmindBody(request: TransitionRequest): SegmindBody {
+  const body: Partial<Record<SegmindField, unknown>> = {};
+  for (const field of segmindFields) {
+    if (request[field] !== undefined) body[field] = request[field];
+  }
+  // Every required Segmind field is present in a parsed request.
+  return body as SegmindBody;
+}
 
 /** One readable message per issue: "field: rule". Unknown fields are named. */
 export function describeIssues(error: z.ZodError): { field: string; rule: string }[] {

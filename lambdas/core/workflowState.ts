@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { upstreamStatuses } from './contract/upstreamStatus';
 
 /**
  * The data passed between states. Each task validates its input against these
@@ -17,7 +18,7 @@ export const pollingStateSchema = executionInputSchema.extend({
 export type PollingState = z.infer<typeof pollingStateSchema>;
 
 export const checkedStateSchema = pollingStateSchema.extend({
-  status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED']),
+  status: z.enum(upstreamStatuses),
   videoUrl: z.string().optional(),
   upstreamError: z.string().optional(),
 });

@@ -6,6 +6,7 @@ import { logger } from '../adapters/logger';
 import { s3 } from '../adapters/s3Client';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
+import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from '../core/contract/events';
 import { parseOrThrow } from '../core/schemas';
 import { type OutboxOutcome, writeOutbox } from './steps/writeOutbox';
 
@@ -19,8 +20,8 @@ const deps = {
 
 /** The workflow's `Transition Completed` / `Transition Failed` event, as the EventBridge rule delivers it. */
 const transitionEventSchema = z.object({
-  source: z.literal('framebridge'),
-  'detail-type': z.enum(['Transition Completed', 'Transition Failed']),
+  source: z.literal(TRANSITION_EVENT_SOURCE),
+  'detail-type': z.enum([TRANSITION_DETAIL_TYPES.completed, TRANSITION_DETAIL_TYPES.failed]),
   detail: z.object({ request_id: z.string().min(1) }),
 });
 

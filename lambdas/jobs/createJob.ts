@@ -1,29 +1,17 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
 import { getJob, type JobStore, putNewJob, recordFailed } from '../adapters/jobStore';
 import { logger } from '../adapters/logger';
-import { ValidationError } from '../core/errors';
 import { IdempotencyConflictError, idempotentJobId, requestHash } from '../core/idempotency';
 import { isTerminal, type Job, type JobSource } from '../core/job';
-import { parseS3Uri, parseTransitionRequest } from '../core/schemas';
-import { checkS3Frames } from './frameCheck';
-import { assertPublicUrls, type Resolve } from './publicUrls';
+import { type ValidateNewJobDeps, validateNewJob } from './validateNewJob';
 
-export interface CreateJobDeps {
+export interface CreateJobDeps extends ValidateNewJobDeps {
   store: JobStore;
   sfn: SFNClient;
-  /** Reads the head of s3:// frames to check them before the paid submit. */
-  s3: S3Client;
   stateMachineArn: string;
-  /** The bucket s3:// frames must live in. */
-  bucket: string;
   /** Days a job record is kept (DynamoDB TTL). */
   retentionDays?: number;
-  /** The local development switch: private and plain-http callback URLs allowed. @default false */
-  allowPrivateCallbacks?: boolean;
-  /** Resolves host names for the public-URL check. @default DNS */
-  resolve?: Resolve;
 }
 
 export interface NewJobInput {
@@ -44,17 +32,6 @@ export interface CreatedJob {
   job: Job;
   /** True when an earlier create with the same idempotency key made this job. */
   replayed: boolean;
-}
-
-/** Frames given as s3:// must be in our bucket: we presign them with our own role. */
-function assertFramesInBucket(request: { first_frame_url: string; last_frame_url: string }, bucket: string): void {
-  const issues = (['first_frame_url', 'last_frame_url'] as const).flatMap((field) => {
-    const s3 = parseS3Uri(request[field]);
-    return s3 && s3.bucket !== bucket ? [{ field, rule: `must be in s3://${bucket}/ (the framebridge bucket)` }] : [];
-  });
-  if (issues.length) {
-    throw ValidationError.fromIssues('request', issues);
-  }
 }
 
 const isNamed = (error: unknown, name: string) => error instanceof Error && error.name === name;
@@ -91,30 +68,22 @@ async function replay(existing: Job, owner: string, hash: string, deps: CreateJo
 }
 
 /**
- * Validates the body and checks s3:// frames (before anything is written or
- * paid for), records the job and starts its execution, named after the job so
- * it can never start twice. With an idempotency key the job id is derived from
- * (owner, key): the conditional put decides between racing creates, and the
- * loser answers with the winner's job.
+ * Validates the request (before anything is written or paid for), records the
+ * job and starts its execution, named after the job so it can never start
+ * twice. With an idempotency key the job id is derived from (owner, key): the
+ * conditional put decides between racing creates, and the loser answers with
+ * the winner's job.
  */
 export async function createTransitionJob(input: NewJobInput, deps: CreateJobDeps): Promise<CreatedJob> {
-  const request = parseTransitionRequest(input.body);
-  assertFramesInBucket(request, deps.bucket);
-  await assertPublicUrls(request, {
-    allowPrivateCallbacks: deps.allowPrivateCallbacks ?? false,
-    resolve: deps.resolve,
-  });
-  const hash = requestHash(request);
   const { owner, idempotencyKey } = input;
   if (idempotencyKey === '') throw new Error('createTransitionJob: idempotencyKey must not be empty');
-
   const id = idempotencyKey === undefined ? ulid() : idempotentJobId(owner, idempotencyKey);
-  if (idempotencyKey !== undefined) {
-    const existing = await getJob(deps.store, id);
-    if (existing) return replay(existing, owner, hash, deps);
-  }
+  const existing = idempotencyKey === undefined ? undefined : await getJob(deps.store, id);
+  // A repeat answers with the job its first create made, whose frames were read then.
+  const request = await validateNewJob(input.body, deps, { readFrames: existing === undefined });
+  const hash = requestHash(request);
+  if (existing) return replay(existing, owner, hash, deps);
 
-  await checkS3Frames(request, deps);
   const now = new Date();
   const job: Job = {
     id,

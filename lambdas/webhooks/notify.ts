@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { sfn } from '../adapters/sfnClient';
 import { workflowTask } from '../adapters/workflowTask';

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { workflowTask } from '../adapters/workflowTask';

@@ -20,7 +20,9 @@ const deps = {
   pollSettings: pollSettingsFrom(env),
   presignFrame: (bucket: string, key: string) => {
     if (bucket !== env.BUCKET_NAME) {
-      return Promise.reject(new ValidationError(`Frames must be in s3://${env.BUCKET_NAME}/`));
+      return Promise.reject(
+        ValidationError.fromIssues('request', [{ field: 'frame', rule: `must be in s3://${env.BUCKET_NAME}/` }]),
+      );
     }
     return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: FRAME_URL_TTL_SECONDS });
   },

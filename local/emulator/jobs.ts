@@ -1,7 +1,6 @@
+import type { UpstreamStatus } from '../../lambdas/core/contract';
 import type { HttpFault, SubmitFault, VideoFault } from './faults';
 import type { SubmitBody } from './request';
-
-export type JobStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
 
 export interface EmulatorScenario {
   /** The job ends FAILED with this error message. */
@@ -48,8 +47,10 @@ const QUEUED_SHARE = 0.2;
 /**
  * A job's status at `now`, derived from timestamps rather than timers: nothing is left
  * scheduled to keep the process alive, and the answer is the same whenever it is asked.
+ * A status added to the contract's UPSTREAM_STATUS_TABLE is answered by the routes as its
+ * `next` says; this is where the emulator decides when to report it.
  */
-export function jobStatus(job: Job, now: number, latencyMs: number): JobStatus {
+export function jobStatus(job: Job, now: number, latencyMs: number): UpstreamStatus {
   const elapsed = now - job.submittedAt;
   if (job.error !== undefined) return 'FAILED';
   if (job.plannedFailure !== undefined && elapsed >= latencyMs) return 'FAILED';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,9 +101,12 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: videoKey }));
     expect(head.ContentLength).toBe(outcome.video.length);
     expect(head.ContentType).toBe('video/mp4');
-    await expect(
-      s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: `jobs/${outcome.jobId}/result.json` })),
-    ).resolves.toBeDefined();
+    const result = await s3.send(
+      new GetObjectCommand({ Bucket: stack.endpoints.bucket, Key: `jobs/${outcome.jobId}/result.json` }),
+    );
+    // The upstream's own timing travels into result.json (the emulator reports inference_time).
+    const resultJson = JSON.parse(await (result.Body?.transformToString() ?? Promise.resolve('{}')));
+    expect(resultJson.metrics).toEqual(expect.objectContaining({ inference_time: expect.any(Number) }));
 
     const record = await jobRecord(outcome.jobId);
     expect(record).toMatchObject({

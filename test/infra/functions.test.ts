@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, TransitionFunction } from '../../infra/constructs/transitionFunction';
-import { HANDLER_METADATA_KEY } from '../../infra/handlerMetadata';
+import { FUNCTION_ENTRIES, FUNCTION_ENV, type FunctionName, HANDLER_METADATA_KEY } from '../../lambdas/core/contract';
 import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, resourcesOfType } from './templateHelpers';
 
 let built: BuiltApp;
@@ -19,25 +19,46 @@ describe('Infra: functions', () => {
       .sort();
 
     expect(handlers).toEqual([
+      'lambdas/intake/s3Manifest.ts',
+      'lambdas/intake/writeOutbox.ts',
       'lambdas/jobs/cancelRequest.ts',
       'lambdas/jobs/createTransition.ts',
-      'lambdas/uploads/createUpload.ts',
-      'lambdas/openapi/getOpenApi.ts',
       'lambdas/jobs/getResult.ts',
       'lambdas/jobs/getStatus.ts',
       'lambdas/jobs/listRequests.ts',
-      'lambdas/intake/s3Manifest.ts',
-      'lambdas/workflow/checkStatus.ts',
-      'lambdas/workflow/copyToS3.ts',
+      'lambdas/openapi/getOpenApi.ts',
+      'lambdas/uploads/createUpload.ts',
       'lambdas/webhooks/deliverWebhook.ts',
       'lambdas/webhooks/notify.ts',
-      'lambdas/workflow/recordFailure.ts',
       'lambdas/webhooks/recordWebhookFailure.ts',
+      'lambdas/workflow/checkStatus.ts',
+      'lambdas/workflow/copyToS3.ts',
+      'lambdas/workflow/recordFailure.ts',
       'lambdas/workflow/submit.ts',
-      'lambdas/intake/writeOutbox.ts',
     ]);
+    expect(handlers).toEqual(Object.values(FUNCTION_ENTRIES).sort());
     for (const handler of handlers) {
       expect(existsSync(join(repoRoot, String(handler))), String(handler)).toBe(true);
+    }
+  });
+
+  it('gives each function only environment variables its handler parses (besides the runtime settings)', () => {
+    const runtimeSettings = [
+      'NODE_OPTIONS',
+      'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_LOG_LEVEL',
+      'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    ];
+    const nameOfEntry = new Map<string, FunctionName>(
+      Object.entries(FUNCTION_ENTRIES).map(([name, entry]) => [entry, name as FunctionName]),
+    );
+    for (const [id, fn] of resourcesOfType(built.json, 'AWS::Lambda::Function')) {
+      const name = nameOfEntry.get(String(fn.Metadata?.[HANDLER_METADATA_KEY]));
+      if (name === undefined) throw new Error(`${id} runs a handler the contract does not name`);
+      const declared = new Set(Object.keys(envShapeOf(FUNCTION_ENV[name])));
+      const variables = Object.keys((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
+      const undeclared = variables.filter((variable) => !declared.has(variable) && !runtimeSettings.includes(variable));
+      expect(undeclared, `${name} gets variables its schema does not declare`).toEqual([]);
     }
   });
 
@@ -99,3 +120,25 @@ describe('Infra: functions', () => {
     ).toThrow(/between 128 and 10240/);
   });
 });
+
+/** The keys an environment schema declares (an object, or an intersection of objects). */
+function envShapeOf(schema: unknown): Record<string, unknown> {
+  const def = (
+    schema as {
+      def?: {
+        type?: string;
+        shape?: Record<string, unknown>;
+        left?: unknown;
+        right?: unknown;
+        in?: unknown;
+        schema?: unknown;
+      };
+    }
+  ).def;
+  if (!def) return {};
+  if (def.shape) return def.shape;
+  if (def.type === 'intersection') return { ...envShapeOf(def.left), ...envShapeOf(def.right) };
+  if (def.schema) return envShapeOf(def.schema);
+  if (def.in) return envShapeOf(def.in);
+  return {};
+}

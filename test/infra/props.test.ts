@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractStateMachineDefinition } from '../../infra/aslFromTemplate';
 import type { TransitionPipelineProps } from '../../infra/constructs/transitionPipeline';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import { extractStateMachineDefinition } from '../../local/template';
 import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, environmentOf, logicalIdOfType } from './templateHelpers';
 
 const build = (pipeline: TransitionPipelineProps) => (): unknown =>

@@ -1,8 +1,8 @@
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
-import { HANDLER_METADATA_KEY } from '../../infra/handlerMetadata';
 import type { FramebridgeStack, FramebridgeStackProps } from '../../infra/stack';
+import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract/names';
 
 /** Generous: a synth takes ~2 s alone, more when test files run in parallel on two cores. */
 export const BUILD_TIMEOUT_MS = 60_000;

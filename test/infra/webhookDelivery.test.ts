@@ -3,13 +3,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, extractStateMachineDefinition } from '../../infra/aslFromTemplate';
 import {
   WEBHOOK_RETRY,
   WebhookDelivery,
   type WebhookDeliveryProps,
   webhookRetryWaitsSeconds,
 } from '../../infra/constructs/webhookDelivery';
+import { type AslDefinition, extractStateMachineDefinition } from '../../local/template';
 import {
   actionsOf,
   arnWithSuffix,

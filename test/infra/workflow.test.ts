@@ -5,8 +5,8 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../infra/aslFromTemplate';
 import { TransitionWorkflow } from '../../infra/constructs/transitionWorkflow';
+import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../local/template';
 import {
   actionsOf,
   arnWithSuffix,

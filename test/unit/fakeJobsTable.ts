@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
   PutCommand,
@@ -9,6 +9,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { JobStore } from '../../lambdas/adapters/jobStore';
 import type { Job } from '../../lambdas/core/job';
 import { parseTransitionRequest } from '../../lambdas/core/schemas';
 
@@ -22,9 +23,12 @@ const conditionFailed = () =>
  * table, evaluating the conditions the job store uses (`attribute_exists(id)`,
  * `attribute_not_exists(...)`, the "still active" status test) so the code under
  * test meets DynamoDB's answers, ConditionalCheckFailedException included.
+ * Answers the table's rows (`rows`, when given, else a new map).
  */
-export function serveJobsTable(ddb: AwsClientStub<DynamoDBDocumentClient>): Map<string, Row> {
-  const rows = new Map<string, Row>();
+export function serveJobsTable(
+  ddb: AwsClientStub<DynamoDBDocumentClient>,
+  rows: Map<string, Row> = new Map(),
+): Map<string, Row> {
   ddb.on(GetCommand).callsFake(async (input: GetCommandInput) => {
     const row = rows.get(String(input.Key?.id));
     return { Item: row ? structuredClone(row) : undefined };
@@ -62,6 +66,20 @@ export function serveJobsTable(ddb: AwsClientStub<DynamoDBDocumentClient>): Map<
 
 export const TABLE_NAME = 'framebridge-jobs-test';
 export const OWNER = 'api-key-owner-1';
+export const OTHER_OWNER = 'api-key-owner-2';
+
+/** The jobs table as use cases take it: a mocked DynamoDBDocumentClient answers for its client. */
+export const jobStore: JobStore = {
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  tableName: TABLE_NAME,
+};
+
+/** The smallest valid request body: the required fields, every other one left to its default. */
+export const validBody = {
+  prompt: 'The sunrise street melts into the same street at night',
+  first_frame_url: 'https://cdn.example.com/frames/first.png',
+  last_frame_url: 'https://cdn.example.com/frames/last.png',
+};
 
 /** A stored job as createTransitionJob writes it, with the given request fields and record fields. */
 export function storedJob(id: string, request: Record<string, unknown> = {}, fields: Partial<Job> = {}): Job {
@@ -70,12 +88,7 @@ export function storedJob(id: string, request: Record<string, unknown> = {}, fie
     owner: OWNER,
     status: 'QUEUED',
     phase: 'queued',
-    request: parseTransitionRequest({
-      prompt: 'The sunrise street melts into the same street at night',
-      first_frame_url: 'https://cdn.example.com/frames/first.png',
-      last_frame_url: 'https://cdn.example.com/frames/last.png',
-      ...request,
-    }),
+    request: parseTransitionRequest({ ...validBody, ...request }),
     createdAt: '2025-03-01T09:00:00.000Z',
     updatedAt: '2025-03-01T09:00:00.000Z',
     expiresAt: 1_743_000_000,

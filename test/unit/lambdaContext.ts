@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { vi } from 'vitest';
 
 /** The Lambda context the middy-wrapped handlers and the Powertools logger read. */
 export function lambdaContext(functionName: string): Context {
@@ -16,4 +17,19 @@ export function lambdaContext(functionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * Stubs a function's environment as Lambda sets it: the given variables plus
+ * the region and (fixed, fake) credentials the SDK clients and presigners read.
+ * Handlers parse their environment at module scope: call this before importing one.
+ */
+export function stubLambdaEnv(variables: Record<string, string>): void {
+  const lambda = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_SESSION_TOKEN: '',
+  };
+  for (const [name, value] of Object.entries({ ...lambda, ...variables })) vi.stubEnv(name, value);
 }

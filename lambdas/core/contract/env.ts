@@ -105,7 +105,15 @@ export const FUNCTION_ENV = {
   }),
   recordFailure: z.object(jobsTable),
   notify: z.object({ ...jobsTable, [ENV.webhookStateMachineArn]: name }),
-  deliverWebhook: z.object({ ...jobsTable, ...resultUrl, ...privateCallbacks }).and(webhookSecret),
+  deliverWebhook: z
+    .object({
+      ...jobsTable,
+      // Set with the grant to presign the videos; the handler reads each video's bucket from its job.
+      [ENV.bucket]: name.optional(),
+      ...resultUrl,
+      ...privateCallbacks,
+    })
+    .and(webhookSecret),
   recordWebhookFailure: z.object(jobsTable),
   s3Manifest: createJob,
   writeOutbox: z.object({ ...jobsTable, ...bucket }),

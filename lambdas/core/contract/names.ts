@@ -19,3 +19,13 @@ export const SEGMIND_DEFAULT_BASE_URL = 'https://api.segmind.com';
  * to modules through it.
  */
 export const HANDLER_METADATA_KEY = 'framebridge:handler';
+
+/** The stack's outputs: operators and the CLI read them, and the local stack finds its resources by them. */
+export const STACK_OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  bucketName: 'BucketName',
+  jobsTableName: 'JobsTableName',
+  stateMachineArn: 'StateMachineArn',
+  eventBusName: 'EventBusName',
+  segmindApiKeySecretArn: 'SegmindApiKeySecretArn',
+} as const;

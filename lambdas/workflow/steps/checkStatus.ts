@@ -1,4 +1,5 @@
 import { getJob, type JobStore, patchJob } from '../../adapters/jobStore';
+import { type NextStep, UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../core/contract/upstreamStatus';
 import { UpstreamTimeoutError } from '../../core/errors';
 import type { JobPhase } from '../../core/job';
 import { nextPoll, type PollSettings } from '../../core/pollPlan';
@@ -12,36 +13,63 @@ export interface CheckStatusDeps {
   now?: () => Date;
 }
 
-const phaseOfUpstream: Record<'QUEUED' | 'PROCESSING', JobPhase> = { QUEUED: 'submitted', PROCESSING: 'generating' };
+type StatusLeadingTo<N extends NextStep> = {
+  [S in UpstreamStatus]: (typeof UPSTREAM_STATUS_TABLE)[S]['next'] extends N ? S : never;
+}[UpstreamStatus];
+
+/** Reported when a finished job cannot be copied; the compiler checks the table still fails it. */
+const UNUSABLE_RESULT_STATUS = 'FAILED' satisfies StatusLeadingTo<'fail'>;
 
 /**
  * One poll: asks Segmind for the status, records progress on the job, and tells
  * the state machine what to do next — wait again (with the poll plan's seconds),
- * copy the video, or record the upstream's failure.
+ * copy the video, or record the upstream's failure. The upstream status table
+ * decides which, and which phase the job shows meanwhile.
  */
 export async function checkStatus(state: PollingState, deps: CheckStatusDeps): Promise<CheckedState> {
   const { status, error } = await deps.segmind.status(state.upstreamRequestId);
-  if (status === 'FAILED') {
-    return { ...state, status, upstreamError: error ?? 'The upstream job failed without a message' };
+  const { phase, next } = UPSTREAM_STATUS_TABLE[status];
+  switch (next) {
+    case 'fail':
+      return { ...state, status, upstreamError: error ?? 'The upstream job failed without a message' };
+    case 'copy':
+      return takeResult(state, status, phase, deps);
+    case 'wait':
+      return scheduleNextPoll(state, status, phase, deps);
   }
-  if (status === 'COMPLETED') {
-    const result = await deps.segmind.result(state.upstreamRequestId);
-    if (result.status === 'FAILED' || !result.videoUrl) {
-      return {
-        ...state,
-        status: 'FAILED',
-        upstreamError: result.error ?? 'The upstream job completed without a video',
-      };
-    }
-    await patchJob(
-      deps.store,
-      state.jobId,
-      { phase: 'copying', upstreamStatus: status, metrics: result.metrics },
-      { onlyIfActive: true },
-    );
-    return { ...state, status, videoUrl: result.videoUrl };
-  }
+}
 
+/** Fetches the finished job's video URL and metrics; the metrics are kept on the job for the copy. */
+async function takeResult(
+  state: PollingState,
+  status: UpstreamStatus,
+  phase: JobPhase,
+  deps: CheckStatusDeps,
+): Promise<CheckedState> {
+  const result = await deps.segmind.result(state.upstreamRequestId);
+  if (UPSTREAM_STATUS_TABLE[result.status].next === 'fail' || !result.videoUrl) {
+    return {
+      ...state,
+      status: UNUSABLE_RESULT_STATUS,
+      upstreamError: result.error ?? 'The upstream job completed without a video',
+    };
+  }
+  await patchJob(
+    deps.store,
+    state.jobId,
+    { phase, upstreamStatus: status, metrics: result.metrics },
+    { onlyIfActive: true },
+  );
+  return { ...state, status, videoUrl: result.videoUrl };
+}
+
+/** The poll plan's next wait; the job's phase is written only when the upstream status changed. */
+async function scheduleNextPoll(
+  state: PollingState,
+  status: UpstreamStatus,
+  phase: JobPhase,
+  deps: CheckStatusDeps,
+): Promise<CheckedState> {
   const now = deps.now?.() ?? new Date();
   const elapsedSeconds = (now.getTime() - Date.parse(state.submittedAt)) / 1000;
   const job = await getJob(deps.store, state.jobId);
@@ -53,12 +81,7 @@ export async function checkStatus(state: PollingState, deps: CheckStatusDeps): P
     );
   }
   if (job.upstreamStatus !== status) {
-    await patchJob(
-      deps.store,
-      state.jobId,
-      { phase: phaseOfUpstream[status], upstreamStatus: status },
-      { onlyIfActive: true },
-    );
+    await patchJob(deps.store, state.jobId, { phase, upstreamStatus: status }, { onlyIfActive: true });
   }
   return { ...state, status, pollCount: state.pollCount + 1, waitSeconds: next.waitSeconds };
 }

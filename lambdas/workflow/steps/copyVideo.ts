@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { type JobStore, recordCompleted } from '../../adapters/jobStore';
+import { getJob, type JobStore, recordCompleted } from '../../adapters/jobStore';
 import { errorMessage, VideoDownloadError, VideoRejectedError } from '../../core/errors';
 import { type JobOutput, resultKeyFor, videoKeyFor } from '../../core/job';
 import { looksLikeMp4, MP4_SNIFF_BYTES } from '../../core/mp4';
@@ -135,13 +135,9 @@ async function* checkedVideoChunks(
  * Streams the finished video into the bucket with a multipart upload (constant
  * memory), then writes result.json and completes the job. Nothing partial is
  * left behind: an upload that fails is aborted, and a video whose result could
- * not be written is deleted.
+ * not be written is deleted. The metrics are those Check Status recorded on the job.
  */
-export async function copyVideo(
-  state: CheckedState & { videoUrl: string },
-  deps: CopyVideoDeps,
-  metrics?: Record<string, unknown>,
-): Promise<CopiedVideo> {
+export async function copyVideo(state: CheckedState & { videoUrl: string }, deps: CopyVideoDeps): Promise<CopiedVideo> {
   let url: URL;
   try {
     url = new URL(state.videoUrl);
@@ -151,6 +147,8 @@ export async function copyVideo(
   if (!isAllowedVideoUrl(url, deps.allowedHosts, deps.segmindBaseUrl)) {
     throw new VideoRejectedError(`The video host ${url.host} is not an allowed output host`);
   }
+  const job = await getJob(deps.store, state.jobId);
+  if (!job) throw new Error(`Job ${state.jobId} not found`);
 
   const abort = new AbortController();
   const response = await openVideo(url, deps, abort);
@@ -183,17 +181,30 @@ export async function copyVideo(
     bytes: counted.bytes,
     contentType: 'video/mp4',
   };
+  await storeResult(state, output, job.metrics, deps);
+  await recordCompleted(deps.store, state.jobId, output, job.metrics);
+  return { jobId: state.jobId, status: 'COMPLETED', s3Uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes };
+}
+
+/** Writes `jobs/{id}/result.json`; on failure deletes the stored video, so no half-result stays. */
+async function storeResult(
+  state: CheckedState,
+  output: JobOutput,
+  metrics: Record<string, unknown> | undefined,
+  deps: CopyVideoDeps,
+): Promise<void> {
+  const s3Uri = `s3://${output.s3Bucket}/${output.videoKey}`;
   try {
     await deps.s3.send(
       new PutObjectCommand({
-        Bucket: deps.bucket,
+        Bucket: output.s3Bucket,
         Key: output.resultKey,
         ContentType: 'application/json',
         Body: JSON.stringify(
           {
             request_id: state.jobId,
             status: 'COMPLETED',
-            output: { s3_uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes, content_type: 'video/mp4' },
+            output: { s3_uri: s3Uri, bytes: output.bytes, content_type: output.contentType },
             upstream_request_id: state.upstreamRequestId,
             metrics: metrics ?? {},
             completed_at: new Date().toISOString(),
@@ -204,9 +215,9 @@ export async function copyVideo(
       }),
     );
   } catch (error) {
-    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: videoKey })).catch(() => undefined);
+    await deps.s3
+      .send(new DeleteObjectCommand({ Bucket: output.s3Bucket, Key: output.videoKey }))
+      .catch(() => undefined);
     throw new VideoDownloadError(`Storing the result failed: ${errorMessage(error)}`, { cause: error });
   }
-  await recordCompleted(deps.store, state.jobId, output, metrics);
-  return { jobId: state.jobId, status: 'COMPLETED', s3Uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes };
 }

@@ -2,7 +2,7 @@ import { claimSubmit, getJob, type JobStore, recordSubmitted, releaseSubmitClaim
 import { SubmitOutcomeUnknownError, UpstreamThrottledError, UpstreamUnavailableError } from '../../core/errors';
 import { isTerminal } from '../../core/job';
 import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
-import { parseS3Uri, type TransitionRequest } from '../../core/schemas';
+import { parseS3Uri, type SegmindBody, type TransitionRequest, toSegmindBody } from '../../core/schemas';
 import type { PollingState } from '../../core/workflowState';
 import type { SegmindClient } from '../../providers/segmind';
 
@@ -23,17 +23,17 @@ const IN_STEP_THROTTLE_BUDGET_MS = 35_000;
 /** Spreads the clients that were throttled together over the second after the reset. */
 const THROTTLE_JITTER_MS = 1_000;
 
-/** Segmind's body: our request minus our extensions, frames made fetchable. */
-async function upstreamBody(request: TransitionRequest, deps: SubmitDeps): Promise<Record<string, unknown>> {
+/** Segmind's body for the request, s3:// frames presigned so the upstream can fetch them. */
+async function upstreamBody(request: TransitionRequest, deps: SubmitDeps): Promise<SegmindBody> {
   const frame = async (url: string) => {
     const s3 = parseS3Uri(url);
     return s3 ? deps.presignFrame(s3.bucket, s3.key) : url;
   };
-  const { callback_url: _ours, ...segmindFields } = request;
+  const body = toSegmindBody(request);
   return {
-    ...segmindFields,
-    first_frame_url: await frame(request.first_frame_url),
-    last_frame_url: await frame(request.last_frame_url),
+    ...body,
+    first_frame_url: await frame(body.first_frame_url),
+    last_frame_url: await frame(body.last_frame_url),
   };
 }
 

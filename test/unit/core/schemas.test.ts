@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
-import { parseS3Uri, parseTransitionRequest, type TransitionRequestInput } from '../../../lambdas/core/schemas';
+import {
+  parseS3Uri,
+  parseTransitionRequest,
+  type TransitionRequestInput,
+  toSegmindBody,
+  transitionRequestSchema,
+} from '../../../lambdas/core/schemas';
 
 const validBody = {
   prompt: 'A slow dolly from the sunrise frame into the night skyline',
@@ -319,6 +325,68 @@ describe('Core: transition request schema', () => {
       'S3://bucket/key',
     ])('refuses %s', (uri) => {
       expect(parseS3Uri(uri)).toBeUndefined();
+    });
+  });
+
+  describe('toSegmindBody', () => {
+    /** A request setting every field the schema knows, optional ones included. */
+    const everyField = {
+      ...validBody,
+      first_frame_url: 's3://framebridge-frames/uploads/first.png',
+      duration: 8,
+      quality: '720p',
+      motion_mode: 'normal',
+      seed: 4242,
+      sound_effect_switch: false,
+      sound_effect_content: 'rain on glass',
+      lip_sync_switch: true,
+      lip_sync_tts_content: 'Good evening',
+      lip_sync_tts_speaker_id: 'Isabella',
+      callback_url: 'https://hooks.example.com/framebridge',
+    } satisfies TransitionRequestInput;
+    /** Our extensions: validated and stored, never sent upstream. */
+    const framebridgeOnly: readonly string[] = ['callback_url'];
+
+    it('is tested with a request that sets every field of the schema', () => {
+      expect(Object.keys(everyField).sort()).toEqual(Object.keys(transitionRequestSchema.shape).sort());
+    });
+
+    it('never sends callback_url', () => {
+      // Act
+      const body = toSegmindBody(parseTransitionRequest(everyField));
+
+      // Assert
+      expect(body).not.toHaveProperty('callback_url');
+    });
+
+    it('sends every Segmind field present, with its parsed value', () => {
+      // Arrange
+      const request = parseTransitionRequest(everyField);
+      const segmindFields = Object.entries(request).filter(([field]) => !framebridgeOnly.includes(field));
+
+      // Act
+      const body = toSegmindBody(request);
+
+      // Assert
+      expect(segmindFields).toHaveLength(Object.keys(everyField).length - framebridgeOnly.length);
+      expect(body).toStrictEqual(Object.fromEntries(segmindFields));
+      expect(body.lip_sync_tts_speaker_id).toBe('3');
+    });
+
+    it('sends the defaults and leaves out the optional fields a request does not set', () => {
+      // Act
+      const body = toSegmindBody(parseTransitionRequest(validBody));
+
+      // Assert
+      expect(body).toStrictEqual({
+        ...validBody,
+        duration: 5,
+        quality: '540p',
+        motion_mode: 'normal',
+        seed: 12345,
+        sound_effect_switch: true,
+        lip_sync_switch: false,
+      });
     });
   });
 });

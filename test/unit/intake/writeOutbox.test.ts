@@ -1,21 +1,17 @@
 import { CopyObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import type { Job, JobSource } from '../../../lambdas/core/job';
 import { serveJobsTable, storedJob, TABLE_NAME } from '../fakeJobsTable';
-import { lambdaContext } from '../lambdaContext';
+import { lambdaContext, stubLambdaEnv } from '../lambdaContext';
 import { jsonAt, putObject, type StoredObject, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-test-bucket';
 
 // The handler parses its environment at module scope: stub it before importing.
-vi.stubEnv('JOBS_TABLE_NAME', TABLE_NAME);
-vi.stubEnv('BUCKET_NAME', BUCKET);
-vi.stubEnv('AWS_REGION', 'us-east-1');
-vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+stubLambdaEnv({ JOBS_TABLE_NAME: TABLE_NAME, BUCKET_NAME: BUCKET });
 
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);

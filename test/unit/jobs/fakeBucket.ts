@@ -15,9 +15,12 @@ export function notFound(): Error {
 /**
  * Serves HeadObject and ranged GetObject from in-memory objects, as S3 would:
  * a missing key is NotFound, `Range: bytes=a-b` answers those bytes only.
+ * Answers the bucket's objects (`objects`, when given, else a new map).
  */
-export function serveBucket(s3: AwsClientStub<S3Client>): Map<string, Uint8Array> {
-  const objects = new Map<string, Uint8Array>();
+export function serveBucket(
+  s3: AwsClientStub<S3Client>,
+  objects: Map<string, Uint8Array> = new Map(),
+): Map<string, Uint8Array> {
   s3.on(HeadObjectCommand).callsFake(async (input: HeadObjectCommandInput) => {
     const object = objects.get(String(input.Key));
     if (!object) throw notFound();

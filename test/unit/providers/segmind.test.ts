@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statusesLeadingTo, upstreamStatuses } from '../../../lambdas/core/contract/upstreamStatus';
 import {
   InvalidUpstreamOutputError,
   SubmitOutcomeUnknownError,
@@ -439,16 +440,22 @@ describe('Provider: Segmind client', () => {
       expect(received[0]?.headers['x-api-key']).toBe(API_KEY);
     });
 
-    it.each(['QUEUED', 'PROCESSING', 'COMPLETED'] as const)('returns %s', async (status) => {
+    it.each([...statusesLeadingTo('wait'), ...statusesLeadingTo('copy')])('returns %s', async (status) => {
       script = reply(200, { status, request_id: REQUEST_ID });
 
       expect(await client().status(REQUEST_ID)).toEqual({ status });
     });
 
-    it('returns FAILED answered with HTTP 200 with its error', async () => {
-      script = reply(200, { status: 'FAILED', error: 'out of memory' });
+    it.each(statusesLeadingTo('fail'))('returns %s answered with HTTP 200 with its error', async (status) => {
+      script = reply(200, { status, error: 'out of memory' });
 
-      expect(await client().status(REQUEST_ID)).toEqual({ status: 'FAILED', error: 'out of memory' });
+      expect(await client().status(REQUEST_ID)).toEqual({ status, error: 'out of memory' });
+    });
+
+    it.each(upstreamStatuses)('reads %s however Segmind cases or pads it', async (status) => {
+      script = reply(200, { status: ` ${status.toLowerCase()} ` });
+
+      expect((await client().status(REQUEST_ID)).status).toBe(status);
     });
   });
 

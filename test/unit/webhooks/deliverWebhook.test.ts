@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Webhook } from 'standardwebhooks';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobStore } from '../../../lambdas/adapters/jobStore';
 import type { Job, WebhookRecord } from '../../../lambdas/core/job';
 import {
   WEBHOOK_USER_AGENT,
@@ -16,16 +14,15 @@ import {
 import { CallbackRefusedError, type GuardedPostAnswer } from '../../../lambdas/webhooks/guardedPost';
 import { type DeliverWebhookDeps, deliverWebhook } from '../../../lambdas/webhooks/steps/deliverWebhook';
 import { recordWebhookFailure } from '../../../lambdas/webhooks/steps/recordWebhookFailure';
-import { serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
-import { lambdaContext } from '../lambdaContext';
+import { jobStore, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
+import { lambdaContext, stubLambdaEnv } from '../lambdaContext';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-vi.stubEnv('JOBS_TABLE_NAME', TABLE_NAME);
-vi.stubEnv('FRAMEBRIDGE_WEBHOOK_SECRET', SECRET);
-vi.stubEnv('FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS', '0');
-vi.stubEnv('AWS_REGION', 'us-east-1');
-vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+stubLambdaEnv({
+  JOBS_TABLE_NAME: TABLE_NAME,
+  FRAMEBRIDGE_WEBHOOK_SECRET: SECRET,
+  FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS: '0',
+});
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const { handler: deliverHandler } = await import('../../../lambdas/webhooks/deliverWebhook');
@@ -34,10 +31,6 @@ const { handler: recordFailureHandler } = await import('../../../lambdas/webhook
 const JOB_ID = '01JQ0000000000000000000202';
 const WEBHOOK_ID = `msg_${JOB_ID}`;
 const CALLBACK = 'https://hooks.example.com/framebridge';
-const store: JobStore = {
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  tableName: TABLE_NAME,
-};
 const output = {
   s3Bucket: 'framebridge-videos',
   videoKey: `jobs/${JOB_ID}/video.mp4`,
@@ -64,7 +57,7 @@ function receiver(answers: (number | Error | GuardedPostAnswer)[]) {
   let minted = 0;
   let clock = Date.parse('2025-03-01T10:00:00.000Z');
   const deps: DeliverWebhookDeps = {
-    store,
+    store: jobStore,
     signingSecret: async () => SECRET,
     mintVideoUrl: async (bucket, key) => {
       minted += 1;
@@ -312,7 +305,7 @@ describe('Function: recordWebhookFailure', () => {
         webhookId: WEBHOOK_ID,
         error: caught('WebhookRetryableError', 'The receiver answered HTTP 503'),
       },
-      { store },
+      { store: jobStore },
     );
 
     // Assert
@@ -331,7 +324,7 @@ describe('Function: recordWebhookFailure', () => {
 
     await recordWebhookFailure(
       { jobId: JOB_ID, webhookId: WEBHOOK_ID, error: { Error: 'States.Timeout', Cause: null } },
-      { store },
+      { store: jobStore },
     );
 
     expect(webhookOf()).toMatchObject({ status: 'failed', attempts: 11, lastError: 'A delivery attempt timed out' });
@@ -342,7 +335,7 @@ describe('Function: recordWebhookFailure', () => {
 
     await recordWebhookFailure(
       { jobId: JOB_ID, webhookId: WEBHOOK_ID, error: caught('TypeError', 'x is undefined at /var/task/index.mjs') },
-      { store },
+      { store: jobStore },
     );
 
     expect(webhookOf()).toMatchObject({ id: WEBHOOK_ID, status: 'failed', attempts: 0 });
@@ -353,7 +346,7 @@ describe('Function: recordWebhookFailure', () => {
   it('writes nothing for a job that no longer exists', async () => {
     const result = await recordWebhookFailure(
       { jobId: JOB_ID, webhookId: WEBHOOK_ID, error: caught('WebhookRefusedError', `Job ${JOB_ID} not found`) },
-      { store },
+      { store: jobStore },
     );
 
     expect(result.attempts).toBe(0);

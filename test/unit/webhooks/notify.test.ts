@@ -1,21 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobStore } from '../../../lambdas/adapters/jobStore';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import type { Job } from '../../../lambdas/core/job';
 import { notify } from '../../../lambdas/webhooks/steps/notify';
-import { serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
-import { lambdaContext } from '../lambdaContext';
+import { jobStore, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
+import { lambdaContext, stubLambdaEnv } from '../lambdaContext';
 
 const WEBHOOK_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:framebridge-webhooks';
-vi.stubEnv('JOBS_TABLE_NAME', TABLE_NAME);
-vi.stubEnv('WEBHOOK_STATE_MACHINE_ARN', WEBHOOK_MACHINE);
-vi.stubEnv('AWS_REGION', 'us-east-1');
-vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
-vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+stubLambdaEnv({ JOBS_TABLE_NAME: TABLE_NAME, WEBHOOK_STATE_MACHINE_ARN: WEBHOOK_MACHINE });
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
@@ -23,11 +17,7 @@ const { handler: notifyHandler } = await import('../../../lambdas/webhooks/notif
 
 const JOB_ID = '01JQ0000000000000000000101';
 const CALLBACK = 'https://hooks.example.com/framebridge';
-const store: JobStore = {
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  tableName: TABLE_NAME,
-};
-const deps = { store, sfn: new SFNClient({ region: 'us-east-1' }), webhookStateMachineArn: WEBHOOK_MACHINE };
+const deps = { store: jobStore, sfn: new SFNClient({ region: 'us-east-1' }), webhookStateMachineArn: WEBHOOK_MACHINE };
 
 let rows: Map<string, Record<string, unknown>>;
 const putRow = (job: Job) => rows.set(job.id, structuredClone(job));

@@ -17,6 +17,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobStore } from '../../../lambdas/adapters/jobStore';
 import {
+  statusesLeadingTo,
+  UPSTREAM_STATUS_TABLE,
+  upstreamStatuses,
+} from '../../../lambdas/core/contract/upstreamStatus';
+import {
   SubmitOutcomeUnknownError,
   UpstreamRejectedError,
   UpstreamThrottledError,
@@ -438,6 +443,39 @@ describe('Function: checkStatus', () => {
     expect(segmind.result).not.toHaveBeenCalled();
   });
 
+  /** Where a checked state sends the state machine next. */
+  const nextStepOf = (checked: CheckedState) =>
+    checked.videoUrl !== undefined ? 'copy' : checked.upstreamError !== undefined ? 'fail' : 'wait';
+
+  it.each(upstreamStatuses)('goes where the status table says after %s', async (status) => {
+    // Arrange
+    segmind.status.mockResolvedValue({ status, error: 'Segmind said no' });
+    segmind.result.mockResolvedValue({ status, videoUrl: 'https://cdn.segmind.com/out/video.mp4' });
+
+    // Act
+    const checked = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(70) });
+
+    // Assert
+    expect(nextStepOf(checked)).toBe(UPSTREAM_STATUS_TABLE[status].next);
+    expect(checked.status).toBe(status);
+  });
+
+  it.each([...statusesLeadingTo('wait'), ...statusesLeadingTo('copy')])(
+    'records the phase the status table gives %s',
+    async (status) => {
+      // Arrange
+      putRow(storedJob(JOB_ID, {}, { phase: 'submitting', upstreamRequestId: UPSTREAM_ID, submittedAt }));
+      segmind.status.mockResolvedValue({ status });
+      segmind.result.mockResolvedValue({ status, videoUrl: 'https://cdn.segmind.com/out/video.mp4' });
+
+      // Act
+      await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(70) });
+
+      // Assert
+      expect(row()).toMatchObject({ phase: UPSTREAM_STATUS_TABLE[status].phase, upstreamStatus: status });
+    },
+  );
+
   it('throws UpstreamTimeoutError once the deadline has passed', async () => {
     // Arrange
     segmind.status.mockResolvedValue({ status: 'PROCESSING' });
@@ -594,6 +632,55 @@ describe('Function: copyVideo', () => {
       output: { s3Bucket: BUCKET, videoKey, resultKey, bytes: 4096, contentType: 'video/mp4' },
     });
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('writes the metrics Check Status recorded into result.json and onto the completed job', async () => {
+    // Arrange: the job as Check Status leaves it after Segmind answered COMPLETED with metrics
+    putRow(
+      storedJob(JOB_ID, {}, { phase: 'submitted', upstreamRequestId: UPSTREAM_ID, submittedAt: state().submittedAt }),
+    );
+    const segmind = {
+      status: vi.fn(async () => ({ status: 'COMPLETED' as const })),
+      result: vi.fn(async () => ({
+        status: 'COMPLETED' as const,
+        videoUrl: `${baseUrl}/outputs/video.mp4`,
+        metrics: { inference_time: 77.3 },
+      })),
+    };
+    const checked = await checkStatus(state(), { store, segmind, pollSettings: defaultPollSettings });
+
+    // Act
+    await copyVideo({ ...checked, videoUrl: checked.videoUrl ?? '' }, deps());
+
+    // Assert
+    const resultPut = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === resultKey);
+    expect(JSON.parse(String(resultPut?.args[0].input.Body))).toMatchObject({ metrics: { inference_time: 77.3 } });
+    expect(row()).toMatchObject({ status: 'COMPLETED', metrics: { inference_time: 77.3 } });
+  });
+
+  it('writes empty metrics into result.json when the upstream reported none', async () => {
+    // Arrange
+    putRow(storedJob(JOB_ID, {}, { phase: 'copying', status: 'PROCESSING', upstreamRequestId: UPSTREAM_ID }));
+
+    // Act
+    await copyVideo(state(), deps());
+
+    // Assert
+    const resultPut = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === resultKey);
+    expect(JSON.parse(String(resultPut?.args[0].input.Body))).toMatchObject({ metrics: {} });
+  });
+
+  it('fails without fetching when the job record is gone', async () => {
+    // Arrange
+    rows.clear();
+
+    // Act
+    const error = await failureOf(copyVideo(state(), deps()));
+
+    // Assert
+    expect((error as Error).message).toMatch(/not found/);
+    expect(requests).toHaveLength(0);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
   it('asks for the identity encoding, so a gzip-capable host sends the bytes as they are', async () => {

@@ -2,22 +2,35 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../infra/aslFromTemplate';
-import { repoRoot } from '../../infra/constructs/transitionFunction';
-import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, logicalIdOfType } from './templateHelpers';
+import { HANDLER_METADATA_KEY, STATE_NAMES } from '../../../../lambdas/core/contract';
+import { repoRoot } from '../../../../local/lambdaRuntime';
+import {
+  type AslDefinition,
+  extractStateMachineDefinition,
+  lambdaPlaceholderArn,
+  synthesizeCloudFormationTemplate,
+} from '../../../../local/template';
 
-let built: BuiltApp;
+let built: { json: Record<string, unknown> };
 /** The transition workflow (the template also holds the webhook delivery state machine). */
 let workflowId: string;
 
 beforeAll(() => {
-  built = buildTemplate();
+  built = { json: synthesizeCloudFormationTemplate() };
   workflowId = (built.json.Outputs as Record<string, { Value: { Ref: string } }>).StateMachineArn?.Value.Ref ?? '';
-}, BUILD_TIMEOUT_MS);
+});
+
+function logicalIdOfType(json: Record<string, unknown>, type: string): string {
+  const ids = Object.entries(json.Resources as Record<string, { Type: string }>)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+  return ids[0] ?? '';
+}
 
 function submitFunctionName(definition: AslDefinition): string {
-  const parameters = definition.States['Submit Job']?.Parameters as { FunctionName?: string } | undefined;
-  if (parameters?.FunctionName === undefined) throw new Error('Submit Job has no FunctionName');
+  const parameters = definition.States[STATE_NAMES.submit]?.Parameters as { FunctionName?: string } | undefined;
+  if (parameters?.FunctionName === undefined) throw new Error(`${STATE_NAMES.submit} has no FunctionName`);
   return parameters.FunctionName;
 }
 
@@ -28,7 +41,7 @@ function syntheticTemplate(definition: Record<string, unknown>): Record<string, 
     Resources: {
       Worker: {
         Type: 'AWS::Lambda::Function',
-        Metadata: { 'framebridge:handler': 'lambdas/workflow/submit.ts' },
+        Metadata: { [HANDLER_METADATA_KEY]: 'lambdas/workflow/submit.ts' },
         Properties: {
           Environment: {
             Variables: {
@@ -48,7 +61,7 @@ function syntheticTemplate(definition: Record<string, unknown>): Record<string, 
   };
 }
 
-describe('Infra: extractStateMachineDefinition on the synthesized stack', () => {
+describe('Local: extractStateMachineDefinition on the synthesized stack', () => {
   it('maps every Task to a function whose handler module exists', () => {
     // Act
     const { definition, functionsByArn } = extractStateMachineDefinition(built.json, {
@@ -59,13 +72,15 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
     const tasks = Object.entries(definition.States).filter(
       ([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke',
     );
-    expect(tasks.map(([name]) => name).sort()).toEqual([
-      'Check Status',
-      'Copy Video To S3',
-      'Notify',
-      'Record Failure',
-      'Submit Job',
-    ]);
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [
+        STATE_NAMES.checkStatus,
+        STATE_NAMES.copyToS3,
+        STATE_NAMES.notify,
+        STATE_NAMES.recordFailure,
+        STATE_NAMES.submit,
+      ].sort(),
+    );
     for (const [name, task] of tasks) {
       const functionName = (task.Parameters as { FunctionName: string }).FunctionName;
       const fn = functionsByArn[functionName];
@@ -94,7 +109,7 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
 
     expect(Object.keys(functionsByArn)).toHaveLength(
       Object.keys(built.json.Resources as object).filter((id) =>
-        JSON.stringify((built.json.Resources as Record<string, unknown>)[id]).includes('framebridge:handler'),
+        JSON.stringify((built.json.Resources as Record<string, unknown>)[id]).includes(HANDLER_METADATA_KEY),
       ).length,
     );
     expect(create?.environment).toMatchObject({
@@ -124,7 +139,7 @@ describe('Infra: extractStateMachineDefinition on the synthesized stack', () => 
   });
 });
 
-describe('Infra: extractStateMachineDefinition on other templates', () => {
+describe('Local: extractStateMachineDefinition on other templates', () => {
   it('resolves Fn::Sub, Fn::GetAtt strings, Fn::Select/Split and DefinitionSubstitutions', () => {
     // Arrange
     const template = syntheticTemplate({

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../../local/lambdaRuntime';
-import { type LocalTemplate, synthesizeTemplate } from '../../../local/template';
+import { ENV } from '../../../../lambdas/core/contract';
+import { repoRoot } from '../../../../local/lambdaRuntime';
+import { type LocalTemplate, synthesizeTemplate } from '../../../../local/template';
 
 const names = {
   bucket: 'local-bucket',
@@ -33,11 +34,11 @@ describe('Local: what the local stack reads from the synthesized template', () =
   it('resolves each function environment to the local resource names', () => {
     const environments = Object.values(local.functionsByArn).map((fn) => fn.environment);
     for (const env of environments) {
-      if ('JOBS_TABLE_NAME' in env) expect(env.JOBS_TABLE_NAME).toBe('local-jobs');
-      if ('BUCKET_NAME' in env) expect(env.BUCKET_NAME).toBe('local-bucket');
-      if ('STATE_MACHINE_ARN' in env) expect(env.STATE_MACHINE_ARN).toBe(local.mainStateMachineArn);
+      if (ENV.jobsTable in env) expect(env[ENV.jobsTable]).toBe('local-jobs');
+      if (ENV.bucket in env) expect(env[ENV.bucket]).toBe('local-bucket');
+      if (ENV.stateMachineArn in env) expect(env[ENV.stateMachineArn]).toBe(local.mainStateMachineArn);
     }
-    expect(environments.some((env) => 'JOBS_TABLE_NAME' in env)).toBe(true);
+    expect(environments.some((env) => ENV.jobsTable in env)).toBe(true);
   });
 
   it('takes every Task of every state machine to a function or a served integration', () => {

@@ -1,11 +1,9 @@
-import {
-  type AslDefinition,
-  type ExtractOptions,
-  extractFunctions,
-  extractStateMachineDefinition,
-  resolveTemplateValue,
-} from '../infra/aslFromTemplate';
-import { createFramebridgeApp } from '../infra/framebridgeApp';
+import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import { STACK_OUTPUTS } from '../../lambdas/core/contract/names';
+import type { ExtractOptions } from './context';
+import { extractFunctions } from './functions';
+import { resolveTemplateValue } from './intrinsics';
+import { type AslDefinition, extractStateMachineDefinition } from './stateMachine';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CloudFormationTemplate = {
@@ -65,47 +63,39 @@ const getAttTarget = (value: unknown): string | undefined => {
   return typeof getAtt === 'string' ? getAtt.split('.')[0] : undefined;
 };
 
-/**
- * Synthesizes the CDK app in-process (bundling skipped: only the template is
- * needed) and reads from it what the local stack runs: every state machine's
- * definition, which module each function runs with which environment, the
- * EventBridge rules and their targets, and the jobs table's keys. Intrinsics
- * resolve to the local names, so handlers get the configuration CDK wrote.
- */
-export async function synthesizeTemplate(names: LocalNames, region: string, accountId: string): Promise<LocalTemplate> {
-  const { app, stack } = createFramebridgeApp({ skipBundling: true, nag: false });
-  const template = app.synth().getStackArtifact(stack.artifactId).template as CloudFormationTemplate;
-  const resources = template.Resources;
-  const idsOfType = (type: string) => Object.keys(resources).filter((id) => resources[id]?.Type === type);
+const idsOfType = (template: CloudFormationTemplate, type: string) =>
+  Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === type);
 
-  const mainMachineId = outputRef(template, 'StateMachineArn') ?? idsOfType('AWS::StepFunctions::StateMachine')[0];
+/** Synthesizes the CDK app in-process, bundling skipped: only the template is needed. */
+export function synthesizeCloudFormationTemplate(): CloudFormationTemplate {
+  const { app, stack } = createFramebridgeApp({ skipBundling: true, nag: false });
+  return app.synth().getStackArtifact(stack.artifactId).template as CloudFormationTemplate;
+}
+
+/** The logical ids the stack's outputs name, each given its local physical name. */
+function localResources(template: CloudFormationTemplate, names: LocalNames) {
+  const mainMachineId =
+    outputRef(template, STACK_OUTPUTS.stateMachineArn) ?? idsOfType(template, 'AWS::StepFunctions::StateMachine')[0];
   if (!mainMachineId) throw new Error('The template defines no state machine');
   const physicalNames: Record<string, string> = {};
-  const bucketId = outputRef(template, 'BucketName');
-  const tableId = outputRef(template, 'JobsTableName') ?? idsOfType('AWS::DynamoDB::Table')[0];
-  const busId = outputRef(template, 'EventBusName') ?? idsOfType('AWS::Events::EventBus')[0];
+  const bucketId = outputRef(template, STACK_OUTPUTS.bucketName);
+  const tableId = outputRef(template, STACK_OUTPUTS.jobsTableName) ?? idsOfType(template, 'AWS::DynamoDB::Table')[0];
+  const busId = outputRef(template, STACK_OUTPUTS.eventBusName) ?? idsOfType(template, 'AWS::Events::EventBus')[0];
   if (bucketId) physicalNames[bucketId] = names.bucket;
   if (tableId) physicalNames[tableId] = names.jobsTable;
   if (busId) physicalNames[busId] = names.eventBus;
   physicalNames[mainMachineId] = names.transitionStateMachine;
-  const options: ExtractOptions = { region, accountId, physicalNames };
+  return { mainMachineId, tableId, physicalNames };
+}
 
-  const functionsByArn = Object.fromEntries(
-    Object.entries(extractFunctions(template, options)).map(([arn, fn]) => [
-      arn,
-      { ...fn, timeoutSeconds: Number(resources[fn.logicalId]?.Properties?.Timeout ?? 3) },
-    ]),
-  );
-  const functionByLogicalId = new Map(Object.values(functionsByArn).map((fn) => [fn.logicalId, fn]));
-
-  const stateMachines = idsOfType('AWS::StepFunctions::StateMachine').map((logicalId) => ({
-    logicalId,
-    arn: `arn:aws:states:${region}:${accountId}:stateMachine:${physicalNames[logicalId] ?? logicalId}`,
-    definition: extractStateMachineDefinition(template, { ...options, stateMachineLogicalId: logicalId }).definition,
-  }));
-
-  const rules = idsOfType('AWS::Events::Rule').flatMap((logicalId): LocalRule[] => {
-    const props = resources[logicalId]?.Properties ?? {};
+/** The enabled EventBridge rules, each with the functions it targets. */
+function rulesOf(
+  template: CloudFormationTemplate,
+  options: ExtractOptions,
+  functionByLogicalId: ReadonlyMap<string, LocalFunction>,
+): LocalRule[] {
+  return idsOfType(template, 'AWS::Events::Rule').flatMap((logicalId): LocalRule[] => {
+    const props = template.Resources[logicalId]?.Properties ?? {};
     if (props.State === 'DISABLED' || !props.EventPattern) return [];
     const busName = props.EventBusName
       ? String(resolveTemplateValue(template, props.EventBusName, options, `${logicalId}.EventBusName`))
@@ -117,6 +107,34 @@ export async function synthesizeTemplate(names: LocalNames, region: string, acco
     const pattern = resolveTemplateValue(template, props.EventPattern, options, `${logicalId}.EventPattern`);
     return [{ logicalId, busName, pattern: pattern as Record<string, unknown>, targets }];
   });
+}
+
+/**
+ * Synthesizes the CDK app and reads from it what the local stack runs: every
+ * state machine's definition, which module each function runs with which
+ * environment, the EventBridge rules and their targets, and the jobs table's
+ * keys. Intrinsics resolve to the local names, so handlers get the
+ * configuration CDK wrote.
+ */
+export async function synthesizeTemplate(names: LocalNames, region: string, accountId: string): Promise<LocalTemplate> {
+  const template = synthesizeCloudFormationTemplate();
+  const resources = template.Resources;
+  const { mainMachineId, tableId, physicalNames } = localResources(template, names);
+  const options: ExtractOptions = { region, accountId, physicalNames };
+
+  const functionsByArn = Object.fromEntries(
+    Object.entries(extractFunctions(template, options)).map(([arn, fn]) => [
+      arn,
+      { ...fn, timeoutSeconds: Number(resources[fn.logicalId]?.Properties?.Timeout ?? 3) },
+    ]),
+  );
+  const functionByLogicalId = new Map(Object.values(functionsByArn).map((fn) => [fn.logicalId, fn]));
+
+  const stateMachines = idsOfType(template, 'AWS::StepFunctions::StateMachine').map((logicalId) => ({
+    logicalId,
+    arn: `arn:aws:states:${region}:${accountId}:stateMachine:${physicalNames[logicalId] ?? logicalId}`,
+    definition: extractStateMachineDefinition(template, { ...options, stateMachineLogicalId: logicalId }).definition,
+  }));
 
   const table = tableId ? resources[tableId] : undefined;
   if (!table?.Properties) throw new Error('The template defines no jobs table');
@@ -125,7 +143,7 @@ export async function synthesizeTemplate(names: LocalNames, region: string, acco
     functionsByArn,
     stateMachines,
     mainStateMachineArn: stateMachines.find((machine) => machine.logicalId === mainMachineId)?.arn ?? '',
-    rules,
+    rules: rulesOf(template, options, functionByLogicalId),
     jobsTableProperties: table.Properties,
   };
 }

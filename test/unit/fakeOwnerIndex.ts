@@ -1,5 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { Job } from '../../lambdas/core/job';
+import { OWNER, storedJob } from './fakeJobsTable';
 
 type Row = Record<string, unknown>;
 
@@ -37,5 +39,29 @@ export function serveOwnerIndex(ddb: AwsClientStub<DynamoDBDocumentClient>, rows
       LastEvaluatedKey:
         limitReached && last ? { id: last.id, owner: last.owner, createdAt: last.createdAt } : undefined,
     };
+  });
+}
+
+const phaseOf = { QUEUED: 'queued', PROCESSING: 'generating', COMPLETED: 'completed', FAILED: 'failed' } as const;
+
+/**
+ * Puts `count` jobs of the owner in the rows, one second apart, the newest
+ * last; statuses cycle through `statuses`. Answers their ids, oldest first.
+ */
+export function seedOwnerJobs(
+  rows: Map<string, Row>,
+  count: number,
+  owner = OWNER,
+  statuses: Job['status'][] = ['QUEUED'],
+): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const status = statuses[i % statuses.length] ?? 'QUEUED';
+    const job = storedJob(
+      `${owner.slice(-1)}job${String(i).padStart(5, '0')}`,
+      {},
+      { owner, status, phase: phaseOf[status], createdAt: new Date(Date.UTC(2025, 2, 1, 9) + i * 1000).toISOString() },
+    );
+    rows.set(job.id, structuredClone(job));
+    return job.id;
   });
 }

@@ -1,0 +1,96 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/core/contract/env';
+import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
+import { bindBucketObjects, bindJobsTable, bindSegmindApiKey, bindWebhookDeliveryStart } from './bindings';
+import { TransitionFunction } from './transitionFunction';
+import type { TransitionWorkflowProps, WorkflowConfig } from './transitionWorkflowProps';
+
+export type WorkflowFunctionName = 'submit' | 'checkStatus' | 'copyToS3' | 'recordFailure' | 'notify';
+export type WorkflowFunctions = Readonly<Record<WorkflowFunctionName, TransitionFunction>>;
+
+const FUNCTION_SETTINGS: Record<
+  WorkflowFunctionName,
+  { id: string; description: string; timeout: Duration; memorySize?: number }
+> = {
+  submit: {
+    id: 'SubmitFunction',
+    description: 'Submits a transition job to the upstream, once',
+    timeout: Duration.seconds(60),
+  },
+  checkStatus: {
+    id: 'CheckStatusFunction',
+    description: 'Polls the upstream job status and plans the next wait',
+    timeout: Duration.seconds(30),
+  },
+  copyToS3: {
+    id: 'CopyToS3Function',
+    description: 'Streams the finished video into S3',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+  },
+  recordFailure: {
+    id: 'RecordFailureFunction',
+    description: 'Records why a job failed',
+    timeout: Duration.seconds(30),
+  },
+  notify: {
+    id: 'NotifyFunction',
+    description: 'Starts the webhook delivery of a finished job that has a callback_url',
+    timeout: Duration.seconds(30),
+  },
+};
+
+/** The workflow's functions, each with exactly the environment and grants its handler uses. */
+export function createWorkflowFunctions(
+  scope: Construct,
+  props: TransitionWorkflowProps,
+  config: WorkflowConfig,
+  webhookDelivery: IStateMachine,
+): WorkflowFunctions {
+  const make = (name: WorkflowFunctionName) =>
+    new TransitionFunction(scope, FUNCTION_SETTINGS[name].id, {
+      entry: FUNCTION_ENTRIES[name],
+      description: FUNCTION_SETTINGS[name].description,
+      timeout: FUNCTION_SETTINGS[name].timeout,
+      memorySize: FUNCTION_SETTINGS[name].memorySize,
+    });
+  const functions = {
+    submit: make('submit'),
+    checkStatus: make('checkStatus'),
+    copyToS3: make('copyToS3'),
+    recordFailure: make('recordFailure'),
+    notify: make('notify'),
+  };
+  const { submit, checkStatus, copyToS3, notify } = functions;
+
+  bindWebhookDeliveryStart(notify, webhookDelivery);
+  for (const fn of Object.values(functions)) bindJobsTable(fn, props.table, 'update');
+  for (const fn of [submit, checkStatus, copyToS3]) fn.addEnvironment(ENV.segmindBaseUrl, config.segmindBaseUrl);
+  for (const fn of [submit, checkStatus]) {
+    bindSegmindApiKey(fn, props.segmindApiKey);
+    setOptional(fn, ENV.pollFirst, config.pollFirstSeconds);
+    setOptional(fn, ENV.pollInterval, config.pollIntervalSeconds);
+  }
+  bindBucketObjects(submit, props.bucket, {
+    actions: ['s3:GetObject'],
+    keyPattern: '*',
+    reason:
+      'Presigns GET URLs for s3:// frames in this bucket so the upstream can fetch them; a frame may be any key a client names (s3://bucket/key), and only GetObject is allowed.',
+  });
+  bindBucketObjects(copyToS3, props.bucket, {
+    actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+    keyPattern: 'jobs/*',
+    reason:
+      'Writes jobs/{id}/video.mp4 and jobs/{id}/result.json with a multipart upload and removes partial objects; job ids are only known at run time, so the grant is the jobs/ prefix.',
+  });
+  setOptional(copyToS3, ENV.outputHosts, config.outputHosts?.join(','));
+  setOptional(copyToS3, ENV.maxVideoBytes, config.maxVideoBytes);
+  return functions;
+}
+
+/** Operator settings that are not resources: set only when given, so the handler's default applies otherwise. */
+function setOptional(fn: TransitionFunction, name: string, value: string | number | undefined): void {
+  if (value !== undefined) fn.addEnvironment(name, String(value));
+}

@@ -1,0 +1,209 @@
+import * as z from 'zod';
+import { requestIdSchema } from './apiViews';
+import { listQuerySchema } from './cursor';
+import { IDEMPOTENCY_HEADER, idempotencyKeySchema, REPLAYED_HEADER } from './idempotency';
+import { UPLOAD_URL_TTL_SECONDS } from './uploads';
+
+/* The paths of the OpenAPI document: one function per route, from the same zod schemas the handlers parse. */
+
+export type JsonSchema = Record<string, unknown>;
+export type Operation = Record<string, unknown>;
+
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io });
+  return rest;
+};
+
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+
+/** Answers every route can give, referenced by status code. */
+export const sharedResponses = {
+  BadRequest: errorResponse('The request breaks a rule: `error.details` names each field and rule'),
+  Unauthorized: errorResponse('The API key could not be attributed to an owner'),
+  Forbidden: errorResponse('No x-api-key header, or a key that is not valid'),
+  NotFound: errorResponse('No request with this id for this API key (another key’s requests are not visible)'),
+  UnsupportedMediaType: errorResponse('The body is not application/json'),
+  InternalError: errorResponse('Something failed on our side; the message carries no internals'),
+};
+const respond = (name: keyof typeof sharedResponses) => ({ $ref: `#/components/responses/${name}` });
+
+const keyed = { 401: respond('Unauthorized'), 403: respond('Forbidden'), 500: respond('InternalError') };
+
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The request_id the submit answered',
+  schema: schemaOf(requestIdSchema, 'input'),
+};
+
+function listParameters() {
+  return Object.entries(listQuerySchema.shape).map(([name, schema]) => {
+    const { description, ...rest } = schemaOf(schema, 'output');
+    return { name, in: 'query', required: false, description, schema: rest };
+  });
+}
+
+export function buildPaths(): Record<string, Record<string, Operation>> {
+  return {
+    '/v2/pixverse-5-transition': submitPath(),
+    '/v2/requests': listPath(),
+    '/v2/requests/{id}': requestPath(),
+    '/v2/requests/{id}/status': statusPath(),
+    '/v2/uploads': uploadPath(),
+    ...publicPaths(),
+  };
+}
+
+/** POST /v2/pixverse-5-transition */
+function submitPath(): Record<string, Operation> {
+  return {
+    post: {
+      operationId: 'createTransition',
+      summary: 'Submit a transition (Segmind v2 compatible)',
+      description:
+        'Validates the request (and checks s3:// frames) before anything is paid for, records the job and starts it. Poll status_url.',
+      parameters: [
+        {
+          name: IDEMPOTENCY_HEADER,
+          in: 'header',
+          required: false,
+          description: idempotencyKeySchema.meta()?.description,
+          schema: schemaOf(idempotencyKeySchema, 'input'),
+        },
+      ],
+      requestBody: { required: true, content: json(ref('TransitionRequest')) },
+      responses: {
+        202: {
+          description: 'Accepted; a replayed idempotent submit answers exactly as the original did',
+          headers: {
+            [REPLAYED_HEADER]: {
+              description: 'true when this answer replays an earlier submit with the same Idempotency-Key',
+              schema: { type: 'string', enum: ['true'] },
+            },
+          },
+          content: json(ref('Submitted')),
+        },
+        400: respond('BadRequest'),
+        ...keyed,
+        409: errorResponse('The Idempotency-Key was used before with a different body (`idempotency_conflict`)'),
+        415: respond('UnsupportedMediaType'),
+      },
+    },
+  };
+}
+
+/** GET /v2/requests */
+function listPath(): Record<string, Operation> {
+  return {
+    get: {
+      operationId: 'listRequests',
+      summary: 'The caller’s requests, newest first, a page at a time',
+      parameters: listParameters(),
+      responses: {
+        200: { description: 'One page', content: json(ref('RequestList')) },
+        400: respond('BadRequest'),
+        ...keyed,
+      },
+    },
+  };
+}
+
+/** GET and DELETE /v2/requests/{id} */
+function requestPath(): Record<string, Operation> {
+  return {
+    get: {
+      operationId: 'getResult',
+      summary: 'The result: a freshly presigned video URL once COMPLETED',
+      parameters: [idParameter],
+      responses: {
+        200: { description: 'Completed (with output) or still running (output null)', content: json(ref('Result')) },
+        400: respond('BadRequest'),
+        ...keyed,
+        404: respond('NotFound'),
+        422: { description: 'The request FAILED; error and error_code say why', content: json(ref('Result')) },
+      },
+    },
+    delete: {
+      operationId: 'cancelRequest',
+      summary: 'Cancel a queued or running request',
+      description:
+        'Stops the job; it ends FAILED with error_code cancelled. Segmind has no cancel: an upstream job already submitted runs on and may still be billed, which `note` says.',
+      parameters: [idParameter],
+      responses: {
+        200: { description: 'Cancelled', content: json(ref('Cancelled')) },
+        400: respond('BadRequest'),
+        ...keyed,
+        404: respond('NotFound'),
+        409: errorResponse('The request already finished (COMPLETED or FAILED, cancelled included)'),
+      },
+    },
+  };
+}
+
+/** GET /v2/requests/{id}/status */
+function statusPath(): Record<string, Operation> {
+  return {
+    get: {
+      operationId: 'getStatus',
+      summary: 'Status and progress (Segmind v2 compatible)',
+      parameters: [idParameter],
+      responses: {
+        200: { description: 'QUEUED, PROCESSING or COMPLETED', content: json(ref('Status')) },
+        400: respond('BadRequest'),
+        ...keyed,
+        404: respond('NotFound'),
+        422: { description: 'The request FAILED; error and error_code say why', content: json(ref('Status')) },
+      },
+    },
+  };
+}
+
+/** POST /v2/uploads */
+function uploadPath(): Record<string, Operation> {
+  return {
+    post: {
+      operationId: 'createUpload',
+      summary: 'A presigned PUT URL for one frame',
+      description: `PUT the image to upload_url within ${UPLOAD_URL_TTL_SECONDS / 60} minutes with the given headers, then pass s3_uri as first_frame_url or last_frame_url.`,
+      requestBody: { required: true, content: json(ref('UploadRequest')) },
+      responses: {
+        201: { description: 'Where to PUT the frame', content: json(ref('Upload')) },
+        400: respond('BadRequest'),
+        ...keyed,
+        415: respond('UnsupportedMediaType'),
+      },
+    },
+  };
+}
+
+/** The routes anyone may call: this document and liveness. */
+function publicPaths(): Record<string, Record<string, Operation>> {
+  return {
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        security: [],
+        responses: { 200: { description: 'The OpenAPI 3.1 document', content: json({ type: 'object' }) } },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'healthz',
+        summary: 'Liveness',
+        security: [],
+        responses: {
+          200: {
+            description: 'The API is up',
+            content: json({ type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] }),
+          },
+        },
+      },
+    },
+  };
+}

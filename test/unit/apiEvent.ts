@@ -1,0 +1,94 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { expect } from 'vitest';
+import { OWNER } from './fakeJobsTable';
+
+/** The default execute-api domain the events arrive on (stage prefix /prod). */
+export const API_HOST = 'abc123defg.execute-api.us-east-1.amazonaws.com';
+
+export interface ApiEventOptions {
+  /** @default 'POST' */
+  method?: string;
+  /** @default '/v2/pixverse-5-transition' */
+  path?: string;
+  /** The route template, e.g. `/v2/requests/{id}`. @default - the path */
+  resource?: string;
+  /** Sent as is when a string, else as JSON. @default - no body */
+  body?: unknown;
+  /** Added to (or replacing) the default headers: host, JSON content type, x-api-key. */
+  headers?: Record<string, string>;
+  /** Sent instead of the default headers, for tests of the headers themselves. */
+  onlyHeaders?: Record<string, string>;
+  /** The API key id API Gateway sets once it has checked the key; null for none. @default OWNER */
+  owner?: string | null;
+  /** The `{id}` path parameter. */
+  id?: string;
+  query?: Record<string, string>;
+}
+
+/** An API Gateway REST proxy event as the default execute-api domain sends it. */
+export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
+  const path = options.path ?? '/v2/pixverse-5-transition';
+  const resource = options.resource ?? path;
+  const method = options.method ?? 'POST';
+  const body =
+    options.body === undefined || typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  return {
+    body: body ?? null,
+    headers: options.onlyHeaders ?? {
+      host: API_HOST,
+      'content-type': 'application/json',
+      'x-api-key': 'not-read-by-handlers',
+      ...options.headers,
+    },
+    multiValueHeaders: {},
+    httpMethod: method,
+    isBase64Encoded: false,
+    path,
+    pathParameters: options.id === undefined ? null : { id: options.id },
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    resource,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123defg',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: options.owner === undefined ? OWNER : options.owner,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.10',
+        user: null,
+        userAgent: 'vitest',
+        userArn: null,
+      },
+      domainName: API_HOST,
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId: 'f2b7c1de-0000-4000-8000-000000000001',
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res123',
+      resourcePath: resource,
+    },
+  };
+}
+
+/** The JSON body of a handler's answer, after checking it is declared JSON. */
+export function bodyOf(response: APIGatewayProxyResult): Record<string, unknown> {
+  expect(response.headers).toMatchObject({ 'content-type': 'application/json' });
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+/** The `error` of an error answer. */
+export const errorOf = (response: APIGatewayProxyResult) =>
+  bodyOf(response).error as { code: string; message: string; details?: { field: string; rule: string }[] };

@@ -1,0 +1,281 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, type GetCommandInput, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ValidationError } from '../../../lambdas/core/errors';
+import { IdempotencyConflictError, idempotentJobId, requestHash } from '../../../lambdas/core/idempotency';
+import { parseTransitionRequest } from '../../../lambdas/core/schemas';
+import { type CreateJobDeps, createTransitionJob } from '../../../lambdas/jobs/createJob';
+import type { Resolve } from '../../../lambdas/jobs/publicUrls';
+import { jobStore, OWNER, TABLE_NAME, updatesSent, validBody } from '../fakeJobsTable';
+import { BUCKET, fakeJobsBackend, STATE_MACHINE_ARN } from './fakeJobsBackend';
+
+const { ddb, sfnMock, s3Mock, rows } = fakeJobsBackend();
+
+const NOW = Date.parse('2025-03-01T09:00:00.000Z');
+const dns: Record<string, string[]> = {
+  'cdn.example.com': ['93.184.215.14'],
+  'rebind.example.com': ['10.0.0.7'],
+};
+const resolve: Resolve = async (host) => dns[host] ?? [];
+const deps: CreateJobDeps = {
+  store: jobStore,
+  sfn: new SFNClient({ region: 'us-east-1' }),
+  s3: new S3Client({ region: 'us-east-1' }),
+  stateMachineArn: STATE_MACHINE_ARN,
+  bucket: BUCKET,
+  resolve,
+};
+
+const startsSent = () => sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+const startOf = (id: string) => ({
+  stateMachineArn: STATE_MACHINE_ARN,
+  name: id,
+  input: JSON.stringify({ jobId: id }),
+});
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Function: createTransitionJob', () => {
+  it('records the job QUEUED with its validated request, then starts its execution named after it', async () => {
+    // Arrange
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+
+    // Act
+    const { job, replayed } = await createTransitionJob(
+      { owner: OWNER, body: validBody, source: { type: 'api' } },
+      { ...deps, retentionDays: 7 },
+    );
+
+    // Assert
+    expect(replayed).toBe(false);
+    const request = parseTransitionRequest(validBody);
+    expect(job).toEqual({
+      id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      owner: OWNER,
+      status: 'QUEUED',
+      phase: 'queued',
+      request,
+      createdAt: '2025-03-01T09:00:00.000Z',
+      updatedAt: '2025-03-01T09:00:00.000Z',
+      expiresAt: NOW / 1000 + 7 * 86_400,
+      requestHash: requestHash(request),
+      source: { type: 'api' },
+    });
+    expect(job.request).toMatchObject({ ...validBody, duration: 5, quality: '540p', seed: 12345 });
+    expect(rows.get(job.id)).toEqual(job);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      TableName: TABLE_NAME,
+      ConditionExpression: 'attribute_not_exists(id)',
+    });
+    expect(startsSent()).toEqual([startOf(job.id)]);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('keeps a job record 30 days by default', async () => {
+    // Arrange
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+
+    // Act
+    const { job } = await createTransitionJob({ owner: OWNER, body: validBody }, deps);
+
+    // Assert
+    expect(job.expiresAt).toBe(NOW / 1000 + 30 * 86_400);
+    expect(job).not.toHaveProperty('source');
+    expect(job).not.toHaveProperty('idempotencyKey');
+  });
+
+  it('creates an idempotent job under the id derived from owner and key, storing the key', async () => {
+    // Act
+    const { job, replayed } = await createTransitionJob(
+      { owner: OWNER, body: validBody, idempotencyKey: 'order-42' },
+      deps,
+    );
+
+    // Assert
+    const id = idempotentJobId(OWNER, 'order-42');
+    expect(replayed).toBe(false);
+    expect(job).toMatchObject({ id, idempotencyKey: 'order-42' });
+    expect(rows.get(id)).toEqual(job);
+    expect(startsSent()).toEqual([startOf(id)]);
+  });
+
+  it('replays a repeat with the same key and request: the same job, no second put, its execution started again', async () => {
+    // Arrange
+    const first = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+    // The same request, spelled differently: defaults written out, keys reordered.
+    const sameRequest = { seed: 12345, duration: 5, ...validBody, quality: '540p' };
+
+    // Act
+    const again = await createTransitionJob({ owner: OWNER, body: sameRequest, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(again).toEqual({ job: first.job, replayed: true });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(startsSent()).toEqual([startOf(first.job.id), startOf(first.job.id)]);
+  });
+
+  it('replays a finished job without starting it again', async () => {
+    // Arrange
+    const first = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+    Object.assign(rows.get(first.job.id) ?? {}, { status: 'COMPLETED', phase: 'completed' });
+    ddb.resetHistory();
+    sfnMock.resetHistory();
+
+    // Act
+    const again = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(again).toEqual({ job: { ...first.job, status: 'COMPLETED', phase: 'completed' }, replayed: true });
+    expect(startsSent()).toEqual([]);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('takes ExecutionAlreadyExists on a replay as the job already having its execution', async () => {
+    // Arrange
+    const first = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }));
+
+    // Act
+    const again = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(again).toEqual({ job: first.job, replayed: true });
+    expect(rows.get(first.job.id)).toMatchObject({ status: 'QUEUED' });
+  });
+
+  it('refuses the same key with another request as a conflict, writing and starting nothing more', async () => {
+    // Arrange
+    const first = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+    sfnMock.resetHistory();
+
+    // Act
+    const conflicting = createTransitionJob(
+      { owner: OWNER, body: { ...validBody, seed: 7 }, idempotencyKey: 'order-42' },
+      deps,
+    );
+
+    // Assert
+    await expect(conflicting).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(conflicting).rejects.toMatchObject({ existingJobId: first.job.id });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(rows.get(first.job.id)).toEqual(first.job);
+    expect(startsSent()).toEqual([]);
+  });
+
+  it('answers the loser of a race for the same key with the winner’s job: the conditional put decides', async () => {
+    // Arrange: another create with the same key stored its job after our read found none.
+    const { job: winner } = await createTransitionJob(
+      { owner: OWNER, body: validBody, idempotencyKey: 'order-42' },
+      deps,
+    );
+    ddb.resetHistory();
+    sfnMock.resetHistory();
+    let reads = 0;
+    ddb.on(GetCommand).callsFake(async (input: GetCommandInput) => {
+      // Our first read misses the winner's job, as a read racing its put would.
+      const row = ++reads === 1 ? undefined : rows.get(String(input.Key?.id));
+      return { Item: row ? structuredClone(row) : undefined };
+    });
+
+    // Act
+    const created = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(created).toEqual({ job: winner, replayed: true });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
+    expect(rows.get(winner.id)).toEqual(winner);
+    expect(startsSent()).toEqual([startOf(winner.id)]);
+  });
+
+  it('passes on a failed put without a key: there is no winner to answer with', async () => {
+    // Arrange
+    ddb.on(PutCommand).rejects(conditionFailed());
+
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody }, deps);
+
+    // Assert
+    await expect(creating).rejects.toThrow('The conditional request failed');
+    expect(startsSent()).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['a request that breaks the schema', { ...validBody, seed: 0 }, 'seed', /between 1 and 999999/],
+    [
+      'an s3:// frame in another bucket',
+      { ...validBody, last_frame_url: 's3://someone-elses-bucket/f.png' },
+      'last_frame_url',
+      new RegExp(`s3://${BUCKET}/`),
+    ],
+    [
+      'a frame whose host resolves to a private address',
+      { ...validBody, first_frame_url: 'https://rebind.example.com/f.png' },
+      'first_frame_url',
+      /non-public address \(.*\)/,
+    ],
+  ])('refuses %s, writing, reading frames and starting nothing', async (_case, body, field, rule) => {
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    await expect(creating).rejects.toBeInstanceOf(ValidationError);
+    await expect(creating).rejects.toMatchObject({ issues: [{ field, rule: expect.stringMatching(rule) }] });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(updatesSent(ddb)).toEqual([]);
+    expect(rows.size).toBe(0);
+    expect(s3Mock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses an s3:// frame that does not exist before writing or starting anything', async () => {
+    // Act
+    const creating = createTransitionJob(
+      { owner: OWNER, body: { ...validBody, first_frame_url: `s3://${BUCKET}/uploads/missing.png` } },
+      deps,
+    );
+
+    // Assert
+    await expect(creating).rejects.toMatchObject({
+      name: 'ValidationError',
+      issues: [{ field: 'first_frame_url', rule: expect.stringMatching(/must name an existing object/) }],
+    });
+    expect(rows.size).toBe(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('records the job FAILED (internal_error) and passes the error on when its execution cannot start', async () => {
+    // Arrange
+    sfnMock.on(StartExecutionCommand).rejects(new Error('AccessDeniedException'));
+
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody }, deps);
+
+    // Assert
+    await expect(creating).rejects.toThrow('AccessDeniedException');
+    const [stored, ...others] = [...rows.values()];
+    expect(others).toEqual([]);
+    expect(stored).toMatchObject({
+      status: 'FAILED',
+      phase: 'failed',
+      error: { code: 'internal_error', message: 'The job could not be started' },
+    });
+    expect(updatesSent(ddb)).toHaveLength(1);
+  });
+
+  it('refuses an empty idempotency key as a programming error (the API checks the header first)', async () => {
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: '' }, deps);
+
+    // Assert
+    await expect(creating).rejects.toThrow('idempotencyKey must not be empty');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
