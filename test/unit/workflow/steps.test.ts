@@ -19,6 +19,7 @@ import type { JobStore } from '../../../lambdas/adapters/jobStore';
 import {
   statusesLeadingTo,
   UPSTREAM_STATUS_TABLE,
+  type UpstreamStatus,
   upstreamStatuses,
 } from '../../../lambdas/core/contract/upstreamStatus';
 import {
@@ -327,15 +328,11 @@ describe('Function: checkStatus', () => {
   const at = (secondsAfterSubmit: number) => () => new Date(Date.parse(submittedAt) + secondsAfterSubmit * 1000);
 
   let segmind: {
-    status: ReturnType<
-      typeof vi.fn<
-        (id: string) => Promise<{ status: 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED'; error?: string }>
-      >
-    >;
+    status: ReturnType<typeof vi.fn<(id: string) => Promise<{ status: UpstreamStatus; error?: string }>>>;
     result: ReturnType<
       typeof vi.fn<
         (id: string) => Promise<{
-          status: 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+          status: UpstreamStatus;
           videoUrl?: string;
           metrics?: Record<string, unknown>;
           error?: string;
