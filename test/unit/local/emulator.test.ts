@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../../lambdas/core/contract/upstreamStatus';
 import { resolveFfmpeg } from '../../../local/emulator/ffmpeg';
 import { frameColour, probeVideo } from '../../../local/emulator/probe';
 import { runTool } from '../../../local/emulator/run-tool';
 import { type EmulatorScenario, type SegmindEmulator, startSegmindEmulator } from '../../../local/emulator/server';
+
+/** A status after which Segmind's job is still running (the status table's `wait`). */
+const isPending = (status: string): boolean =>
+  Object.hasOwn(UPSTREAM_STATUS_TABLE, status) && UPSTREAM_STATUS_TABLE[status as UpstreamStatus].next === 'wait';
 
 const API_KEY = 'test-key';
 const RED_URL = 'https://frames.test/red.png';
@@ -85,7 +90,7 @@ describe('Local: Segmind emulator', () => {
     return submitAnswer.parse(await response.json());
   }
 
-  /** Polls like Segmind's SDK (but faster) until the job leaves QUEUED/PROCESSING; returns every status seen. */
+  /** Polls like Segmind's SDK (but faster) until the job is no longer pending; returns every status seen. */
   async function pollUntilDone(statusUrl: string, timeoutMs = 20_000) {
     const seen: string[] = [];
     const deadline = Date.now() + timeoutMs;
@@ -93,7 +98,7 @@ describe('Local: Segmind emulator', () => {
       const response = await get(statusUrl);
       const { status } = statusAnswer.parse(await response.json());
       seen.push(status);
-      if (status !== 'QUEUED' && status !== 'PROCESSING') return { seen, httpStatus: response.status };
+      if (!isPending(status)) return { seen, httpStatus: response.status };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`job still ${seen.at(-1)} after ${timeoutMs} ms`);
