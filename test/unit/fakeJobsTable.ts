@@ -12,6 +12,7 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { JobStore } from '../../lambdas/adapters/jobStore';
 import type { Job } from '../../lambdas/core/job';
 import { parseTransitionRequest } from '../../lambdas/core/schemas';
+import { validBody } from './requestFixtures';
 
 type Row = Record<string, unknown>;
 
@@ -74,12 +75,7 @@ export const jobStore: JobStore = {
   tableName: TABLE_NAME,
 };
 
-/** The smallest valid request body: the required fields, every other one left to its default. */
-export const validBody = {
-  prompt: 'The sunrise street melts into the same street at night',
-  first_frame_url: 'https://cdn.example.com/frames/first.png',
-  last_frame_url: 'https://cdn.example.com/frames/last.png',
-};
+export { REQUEST_DEFAULTS, validBody } from './requestFixtures';
 
 /** A stored job as createTransitionJob writes it, with the given request fields and record fields. */
 export function storedJob(id: string, request: Record<string, unknown> = {}, fields: Partial<Job> = {}): Job {

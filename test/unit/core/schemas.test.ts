@@ -7,6 +7,7 @@ import {
   toSegmindBody,
   transitionRequestSchema,
 } from '../../../lambdas/core/schemas';
+import { REQUEST_DEFAULTS } from '../requestFixtures';
 
 const validBody = {
   prompt: 'A slow dolly from the sunrise frame into the night skyline',
@@ -250,12 +251,7 @@ describe('Core: transition request schema', () => {
       // Assert
       expect(request).toEqual({
         ...validBody,
-        duration: 5,
-        quality: '540p',
-        motion_mode: 'normal',
-        seed: 12345,
-        sound_effect_switch: true,
-        lip_sync_switch: false,
+        ...REQUEST_DEFAULTS,
       });
       expect(Object.keys(request)).not.toContain('callback_url');
     });
@@ -380,12 +376,7 @@ describe('Core: transition request schema', () => {
       // Assert
       expect(body).toStrictEqual({
         ...validBody,
-        duration: 5,
-        quality: '540p',
-        motion_mode: 'normal',
-        seed: 12345,
-        sound_effect_switch: true,
-        lip_sync_switch: false,
+        ...REQUEST_DEFAULTS,
       });
     });
   });

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import type { Resolve } from '../../../lambdas/jobs/publicUrls';
 import { type ValidateNewJobDeps, validateNewJob } from '../../../lambdas/jobs/validateNewJob';
+import { REQUEST_DEFAULTS, validBody } from '../requestFixtures';
 import { pngHeader, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-bucket-test';
@@ -14,12 +15,6 @@ const dns: Record<string, readonly string[]> = {
   'cdn.example.com': ['93.184.215.14'],
   'hooks.example.com': ['93.184.215.15'],
   'rebind.example.com': ['10.0.0.7'],
-};
-
-const validBody = {
-  prompt: 'The sunrise street melts into the same street at night',
-  first_frame_url: 'https://cdn.example.com/frames/first.png',
-  last_frame_url: 'https://cdn.example.com/frames/last.png',
 };
 
 let objects: Map<string, Uint8Array>;
@@ -67,12 +62,7 @@ describe('Function: validateNewJob', () => {
     // Assert
     expect(request).toEqual({
       ...body,
-      duration: 5,
-      quality: '540p',
-      motion_mode: 'normal',
-      seed: 12345,
-      sound_effect_switch: true,
-      lip_sync_switch: false,
+      ...REQUEST_DEFAULTS,
     });
     expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: BUCKET,
