@@ -54,10 +54,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     emulator: { latencySeconds: options.latencySeconds, maxConcurrentJobs: options.upstreamConcurrency },
     pollFirstSeconds: Math.ceil(options.latencySeconds),
     pollIntervalSeconds: 1,
+    // One tenant submits every job at once: lift its active-job cap to the run's size.
+    lambdaEnvironment: { FRAMEBRIDGE_MAX_ACTIVE_JOBS: String(Math.max(options.jobs, 1)) },
   });
   try {
     const { endpoints } = stack;
-    const frames = await uploadExampleFrames(endpoints, 'load');
+    const frames = await uploadExampleFrames(endpoints, stack.ownerOf('load-key'), 'load');
 
     const latencies: number[] = [];
     const started = performance.now();

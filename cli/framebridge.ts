@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type LocalStack, startLocalStack } from '../local/stack';
+import type { LocalStack } from '../local/stack';
+import { keys } from './keys';
 import { runTransition, type TransitionOptions } from './runTransition';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -16,6 +17,10 @@ const usage = `framebridge — AI video transitions, locally
 
   npm run dev
       Keeps the local stack up until Ctrl-C; GET /healthz answers 200 when ready.
+
+  npx tsx cli/framebridge.ts keys create --tenant NAME | keys list | keys revoke KEY_ID
+      Issues, lists and revokes API keys of the local stack, or of a deployed one with
+      --outputs FILE; \`keys --help\` tells more.
 `;
 
 const examples = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
@@ -61,6 +66,8 @@ async function run(argv: string[]): Promise<number> {
   process.stdout.write('Starting the local stack…\n');
   let stack: LocalStack | undefined;
   try {
+    // Loaded on demand: synthesizing the stack takes seconds that `keys` does not need.
+    const { startLocalStack } = await import('../local/stack');
     stack = await startLocalStack({ port });
     const upstream = stack.endpoints.segmindIsEmulator ? 'Segmind emulator' : stack.endpoints.segmindUrl;
     process.stdout.write(
@@ -101,15 +108,16 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function dev(): Promise<number> {
+  const { startLocalStack } = await import('../local/stack');
   const stack = await startLocalStack();
   const { endpoints } = stack;
   process.stdout.write(
     [
       'framebridge local stack is up:',
-      `  API            ${endpoints.apiUrl}   (x-api-key: ${endpoints.apiKeys.join(', ')})`,
+      `  API            ${endpoints.apiUrl}   (x-api-key: ${endpoints.apiKeys.map((key) => `${key} → tenant ${stack.ownerOf(key)}`).join(', ')})`,
       `  S3             ${endpoints.s3Url}   bucket ${endpoints.bucket}`,
       `  Step Functions ${endpoints.stepFunctionsUrl}   ${endpoints.stateMachineArn}`,
-      `  DynamoDB       ${endpoints.dynamoDbUrl}   table ${endpoints.jobsTable}`,
+      `  DynamoDB       ${endpoints.dynamoDbUrl}   tables ${endpoints.jobsTable}, ${endpoints.keysTable} (npx tsx cli/framebridge.ts keys --help)`,
       `  Segmind        ${endpoints.segmindUrl}${endpoints.segmindIsEmulator ? ' (emulator)' : ''}`,
       `  Endpoints file ${stack.endpointsFile}`,
       'Ctrl-C to stop.',
@@ -126,7 +134,7 @@ async function dev(): Promise<number> {
 }
 
 const [command = 'run', ...rest] = process.argv.slice(2);
-const commands: Record<string, (argv: string[]) => Promise<number>> = { run, dev };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { run, dev, keys };
 const selected = commands[command];
 if (!selected) {
   process.stderr.write(usage);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { tenantUploadsPrefix } from '../lambdas/core/uploads';
 import { localS3Client } from '../local/clients';
 import type { LocalStack } from '../local/stack';
 
@@ -33,8 +34,8 @@ const contentTypes: Record<string, string> = {
   '.webp': 'image/webp',
 };
 
-/** A local frame goes to the bucket's uploads/ and is passed as s3://; an https URL is passed as is. */
-async function frameUrl(stack: LocalStack, frame: string): Promise<string> {
+/** A local frame goes to the tenant's uploads/<tenant id>/ and is passed as s3://; an https URL is passed as is. */
+async function frameUrl(stack: LocalStack, frame: string, tenantId: string): Promise<string> {
   if (/^https:\/\//i.test(frame)) return frame;
   const { endpoints } = stack;
   const contentType = contentTypes[path.extname(frame).toLowerCase()];
@@ -42,7 +43,7 @@ async function frameUrl(stack: LocalStack, frame: string): Promise<string> {
   const body = await readFile(frame).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot read the frame ${frame}: ${error.code ?? error.message}`);
   });
-  const key = `uploads/${randomUUID()}/${path.basename(frame)}`;
+  const key = `${tenantUploadsPrefix(tenantId)}${randomUUID()}/${path.basename(frame)}`;
   const s3 = localS3Client(endpoints);
   try {
     await s3.send(new PutObjectCommand({ Bucket: endpoints.bucket, Key: key, Body: body, ContentType: contentType }));
@@ -85,8 +86,8 @@ export async function runTransition(
   const apiKey = endpoints.apiKeys[0] ?? '';
   const body = {
     prompt: options.prompt,
-    first_frame_url: await frameUrl(stack, options.first),
-    last_frame_url: await frameUrl(stack, options.last),
+    first_frame_url: await frameUrl(stack, options.first, stack.ownerOf(apiKey)),
+    last_frame_url: await frameUrl(stack, options.last, stack.ownerOf(apiKey)),
     ...(options.duration === undefined ? {} : { duration: options.duration }),
     ...(options.quality === undefined ? {} : { quality: options.quality }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),

@@ -37,6 +37,17 @@ export class FramebridgeStack extends Stack {
       description: 'Bus of the Transition Completed / Transition Failed events (source framebridge)',
       value: this.pipeline.eventBus.eventBusName,
     });
+    if (this.pipeline.keysTable) {
+      new CfnOutput(this, STACK_OUTPUTS.keysTableName, {
+        description: 'API keys: issue, list and revoke with framebridge keys --outputs <cdk outputs file>',
+        value: this.pipeline.keysTable.table.tableName,
+      });
+    }
+    new CfnOutput(this, STACK_OUTPUTS.webhookSigningSecretArn, {
+      description:
+        'The webhook signing secret (whsec_…) receivers verify with: aws secretsmanager get-secret-value --secret-id <this ARN>',
+      value: this.pipeline.workflow.webhookDelivery.signingSecret.secretArn,
+    });
     new CfnOutput(this, STACK_OUTPUTS.segmindApiKeySecretArn, {
       description:
         'Store the Segmind key: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',

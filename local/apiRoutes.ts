@@ -13,6 +13,16 @@ export interface ApiRoute {
   /** The handler module, or undefined for a mock integration. */
   handler?: string;
   functionName?: string;
+  /** The REQUEST authorizer that guards the route, if any. */
+  authorizer?: RouteAuthorizer;
+}
+
+export interface RouteAuthorizer {
+  /** The authorizer function's handler module. */
+  handler: string;
+  functionName: string;
+  /** The request header its identity source names (lower case); without it API Gateway answers 401. */
+  identityHeader: string;
 }
 
 type Resources = Record<
@@ -34,6 +44,22 @@ function refOf(value: unknown): string | undefined {
   return value && typeof value === 'object' && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined;
 }
 
+/** The CUSTOM authorizer a method names, resolved to its function's handler module. */
+function authorizerOf(resources: Resources, method: Record<string, unknown>): RouteAuthorizer | undefined {
+  if (method.AuthorizationType !== 'CUSTOM') return undefined;
+  const authorizer = resources[refOf(method.AuthorizerId) ?? ''];
+  const functionId = findGetAttTarget(authorizer?.Properties?.AuthorizerUri);
+  const handler = functionId ? resources[functionId]?.Metadata?.[HANDLER_METADATA_KEY] : undefined;
+  const identity = String(authorizer?.Properties?.IdentitySource ?? '');
+  const header = /^method\.request\.header\.(.+)$/.exec(identity)?.[1];
+  if (!functionId || typeof handler !== 'string' || !header) {
+    throw new Error(
+      `The template's authorizer ${refOf(method.AuthorizerId)} is not a header REQUEST authorizer the local API can run`,
+    );
+  }
+  return { handler, functionName: functionId, identityHeader: header.toLowerCase() };
+}
+
 export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRoute[] {
   const resources = template.Resources;
   const pathOf = (resourceRef: string | undefined): string => {
@@ -52,6 +78,7 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
         method: String(props.HttpMethod),
         path: pathOf(refOf(props.ResourceId)) || '/',
         apiKeyRequired: props.ApiKeyRequired === true,
+        authorizer: authorizerOf(resources, props),
         handler: typeof handler === 'string' ? handler : undefined,
         functionName: functionId,
       };

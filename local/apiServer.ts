@@ -1,20 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { runAuthorizer } from './apiAuthorizer';
 import { type ApiRoute, matchRoute } from './apiRoutes';
 import { invokeLambda } from './lambdaRuntime';
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-/** API Gateway identifies a key by an id; locally a stable hash of the key stands in for it. */
-export const apiKeyIdFor = (key: string): string =>
-  `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-
 export interface LocalApiOptions {
   routes: readonly ApiRoute[];
-  apiKeys: readonly string[];
   port?: number;
 }
 
@@ -29,7 +25,7 @@ function toEvent(
   route: ApiRoute,
   params: Record<string, string>,
   body: Buffer,
-  apiKey: string | undefined,
+  authorizer: Record<string, unknown> | undefined,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };
   const multiValueHeaders: Record<string, string[]> = {};
@@ -58,7 +54,7 @@ function toEvent(
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: undefined,
+      authorizer,
       protocol: 'HTTP/1.1',
       httpMethod: route.method,
       path: url.pathname,
@@ -69,8 +65,8 @@ function toEvent(
       resourcePath: route.path,
       domainName: String(request.headers.host ?? '127.0.0.1'),
       identity: {
-        apiKey: apiKey ?? null,
-        apiKeyId: apiKey ? apiKeyIdFor(apiKey) : null,
+        apiKey: null,
+        apiKeyId: null,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: String(request.headers['user-agent'] ?? ''),
         accessKey: null,
@@ -101,8 +97,8 @@ async function readBody(request: http.IncomingMessage): Promise<Buffer | 'too-la
 }
 
 /**
- * The local API Gateway: matches the template's routes, checks API keys as the
- * usage plan would, turns requests into REST proxy events for the same handlers.
+ * The local API Gateway: matches the template's routes, runs their authorizer
+ * as API Gateway would, turns requests into REST proxy events for the same handlers.
  */
 export async function startLocalApi(options: LocalApiOptions) {
   const server = http.createServer(async (request, response) => {
@@ -118,13 +114,10 @@ export async function startLocalApi(options: LocalApiOptions) {
         });
       }
       const { route, params } = match;
-      const apiKey = request.headers['x-api-key'];
-      const validKey = typeof apiKey === 'string' && options.apiKeys.includes(apiKey) ? apiKey : undefined;
-      if (route.apiKeyRequired && !validKey) {
-        return sendJson(response, 403, {
-          error: { code: 'forbidden', message: 'A valid x-api-key header is required' },
-        });
-      }
+      const authorized = route.authorizer
+        ? await runAuthorizer(route.authorizer, request, route, url, params)
+        : undefined;
+      if (authorized && !authorized.allowed) return sendJson(response, authorized.status, authorized.body);
       if (!route.handler) return sendJson(response, 200, { status: 'ok' });
       const body = await readBody(request);
       if (body === 'too-large') {
@@ -134,7 +127,7 @@ export async function startLocalApi(options: LocalApiOptions) {
         request.socket.destroySoon?.();
         return;
       }
-      const event = toEvent(request, url, route, params, body, validKey);
+      const event = toEvent(request, url, route, params, body, authorized?.context);
       const result = (await invokeLambda(
         route.handler,
         route.functionName ?? route.handler,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tenantUploadsPrefix } from '../lambdas/core/uploads';
 import type { LocalEndpoints } from './stack';
 
 /** SDK clients pointed at a running local stack (CLI, tests, benchmarks); destroy them when done. */
@@ -16,7 +17,9 @@ export function localS3Client(endpoints: LocalEndpoints): S3Client {
   });
 }
 
-export function localJobsClient(endpoints: LocalEndpoints): DynamoDBDocumentClient {
+export function localJobsClient(
+  endpoints: Pick<LocalEndpoints, 'dynamoDbUrl' | 'region' | 'credentials'>,
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: endpoints.dynamoDbUrl,
@@ -29,17 +32,20 @@ export function localJobsClient(endpoints: LocalEndpoints): DynamoDBDocumentClie
 const exampleFrames = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
 
 /**
- * Puts the bundled example frames at `uploads/<prefix>/{first,last}.png` in the
- * local bucket and answers their `s3://` URIs, ready to submit.
+ * Puts the bundled example frames at `uploads/<tenant id>/<prefix>/{first,last}.png`
+ * in the local bucket and answers their `s3://` URIs, ready for that tenant's
+ * jobs (`stack.ownerOf(apiKey)` gives a key's tenant): an API job may name only
+ * its own tenant's uploads.
  */
 export async function uploadExampleFrames(
   endpoints: LocalEndpoints,
+  tenantId: string,
   prefix: string,
 ): Promise<{ first: string; last: string }> {
   const s3 = localS3Client(endpoints);
   try {
     const uri = async (name: 'first' | 'last') => {
-      const key = `uploads/${prefix}/${name}.png`;
+      const key = `${tenantUploadsPrefix(tenantId)}${prefix}/${name}.png`;
       const body = await readFile(path.join(exampleFrames, `${name}.png`));
       await s3.send(new PutObjectCommand({ Bucket: endpoints.bucket, Key: key, Body: body, ContentType: 'image/png' }));
       return `s3://${endpoints.bucket}/${key}`;

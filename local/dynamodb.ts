@@ -23,16 +23,16 @@ export function createTableInput(tableName: string, props: Props): CreateTableCo
   };
 }
 
-/** dynalite on loopback, in memory, with the table the template declares. */
+/** dynalite on loopback, in memory, with the tables the template declares. */
 export async function startLocalDynamo(
-  table: { name: string; props: Props },
+  tables: readonly { name: string; props: Props }[],
   credentials: { accessKeyId: string; secretAccessKey: string },
 ) {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials });
-  await client.send(new CreateTableCommand(createTableInput(table.name, table.props)));
+  for (const table of tables) await client.send(new CreateTableCommand(createTableInput(table.name, table.props)));
   client.destroy();
   return {
     url,

@@ -3,11 +3,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ENV, SEGMIND_DEFAULT_BASE_URL } from '../lambdas/core/contract';
+import { tenantOfBareKey } from '../lambdas/core/tenants';
 import { apiRoutesFromTemplate } from './apiRoutes';
-import { apiKeyIdFor, startLocalApi } from './apiServer';
+import { startLocalApi } from './apiServer';
 import { startLocalDynamo } from './dynamodb';
 import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from './emulator/server';
 import { LocalEventBus } from './eventBus';
+import { seedApiKeys } from './keys';
 import { applyEnvironment, localLambdaEnvironment } from './lambdaEnvironment';
 import { invokeLambda } from './lambdaRuntime';
 import { localS3Credentials, type S3FaultPlan, startLocalS3 } from './s3';
@@ -28,12 +30,15 @@ export interface LocalEndpoints {
   segmindIsEmulator: boolean;
   bucket: string;
   jobsTable: string;
+  /** API keys and their tenants (`framebridge keys` manages them). */
+  keysTable: string;
   stateMachineArn: string;
   stateMachineArns: string[];
   eventBus: string;
   eventsFile: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The development keys, without their tenants. */
   apiKeys: string[];
   /** Verifies webhook signatures (Standard Webhooks `whsec_…`). */
   webhookSecret: string;
@@ -44,7 +49,7 @@ export interface LocalStackOptions {
   port?: number;
   /** @default FRAMEBRIDGE_DATA_DIR or `.framebridge/` */
   dataDir?: string;
-  /** @default FRAMEBRIDGE_API_KEYS or `local-dev-key` */
+  /** `key` (its own tenant) or `tenant:key` entries. @default FRAMEBRIDGE_API_KEYS or `local-dev-key` */
   apiKeys?: string[];
   /** The real Segmind when set. @default SEGMIND_API_KEY */
   segmindApiKey?: string;
@@ -78,6 +83,7 @@ export interface LocalStack {
   template: LocalTemplate;
   /** Where `endpoints.json` was written (in the data directory). */
   endpointsFile: string;
+  /** The tenant a development key belongs to (the owner of the jobs it creates). */
   ownerOf: (apiKey: string) => string;
   /** Resolves once no execution runs and no event delivery is in flight. */
   idle: () => Promise<void>;
@@ -90,6 +96,7 @@ const EMULATOR_KEY = 'emulator-key';
 const LOCAL_NAMES = {
   bucket: 'framebridge-local',
   jobsTable: 'framebridge-jobs',
+  keysTable: 'framebridge-keys',
   transitionStateMachine: 'framebridge-transition',
   eventBus: 'framebridge-events',
 };
@@ -167,10 +174,7 @@ async function startServices(options: LocalStackOptions, settings: ReturnType<ty
   const s3 = await startLocalS3(path.join(dataDir, 's3'), LOCAL_NAMES.bucket);
   s3.injectFaults(options.s3Fault);
   closers.push(s3.close);
-  const dynamo = await startLocalDynamo(
-    { name: LOCAL_NAMES.jobsTable, props: template.jobsTableProperties },
-    localS3Credentials(),
-  );
+  const dynamo = await startLocalDynamo(template.tables, localS3Credentials());
   closers.push(dynamo.close);
 
   const { emulator, segmindUrl, emulatorLatency } = await startSegmind(options, segmindApiKey, dataDir);
@@ -226,9 +230,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const services = await startServices(options, settings, closers);
     const { template, emulator, eventBus, registry } = services;
+    const connection = {
+      dynamoDbUrl: services.dynamo.url,
+      region: REGION,
+      credentials: localS3Credentials(),
+      keysTable: LOCAL_NAMES.keysTable,
+    };
+    const tenantOfKey = await seedApiKeys(connection, apiKeys);
     const api = await startLocalApi({
       routes: apiRoutesFromTemplate(template.template),
-      apiKeys,
       port: options.port ?? envNumber('FRAMEBRIDGE_PORT') ?? 3000,
     });
     closers.push(api.close);
@@ -242,13 +252,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       segmindIsEmulator: Boolean(emulator),
       bucket: LOCAL_NAMES.bucket,
       jobsTable: LOCAL_NAMES.jobsTable,
+      keysTable: LOCAL_NAMES.keysTable,
       stateMachineArn: template.mainStateMachineArn,
       stateMachineArns: template.stateMachines.map((machine) => machine.arn),
       eventBus: LOCAL_NAMES.eventBus,
       eventsFile,
       region: REGION,
       credentials: localS3Credentials(),
-      apiKeys,
+      apiKeys: [...tenantOfKey.keys()],
       webhookSecret,
     };
     const endpointsFile = path.join(dataDir, 'endpoints.json');
@@ -268,7 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       emulator,
       template,
       endpointsFile,
-      ownerOf: apiKeyIdFor,
+      ownerOf: (apiKey) => tenantOfKey.get(apiKey) ?? tenantOfBareKey(apiKey),
       idle,
       close: closeAll,
     };

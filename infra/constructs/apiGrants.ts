@@ -1,6 +1,8 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { UPLOADS_PREFIX } from '../../lambdas/core/contract/names';
+import type { TenantLimits } from '../../lambdas/core/tenants';
 import type { ApiFunctionName } from './apiRoutes';
 import {
   bindBucketObjects,
@@ -8,6 +10,7 @@ import {
   bindJobsTable,
   bindStateMachineStart,
   bindStateMachineStop,
+  setTenantLimitDefaults,
 } from './bindings';
 import type { TransitionFunction } from './transitionFunction';
 
@@ -17,6 +20,7 @@ export interface ApiResources {
   readonly bucket: IBucket;
   readonly stateMachine: IStateMachine;
   readonly cancellationTail?: IStateMachine;
+  readonly tenantLimits?: TenantLimits;
 }
 
 /** Each API function's environment and grants: exactly what its handler uses. */
@@ -24,11 +28,12 @@ export const API_GRANTS: Readonly<Record<ApiFunctionName, (fn: TransitionFunctio
   createTransition: (fn, on) => {
     bindJobsTable(fn, on.table, 'create');
     bindStateMachineStart(fn, on.stateMachine);
+    setTenantLimitDefaults(fn, on.tenantLimits);
     bindBucketObjects(fn, on.bucket, {
       actions: ['s3:GetObject'],
-      keyPattern: '*',
+      keyPattern: `${UPLOADS_PREFIX}*`,
       reason:
-        'Checks s3:// frames before the paid submit (HeadObject, then the first 64 KiB for format and dimensions); a frame may be any key of this bucket, as for Submit Job, so the grant is every object, read only.',
+        "Checks s3:// frames before the paid submit (HeadObject, then the first 64 KiB for format and dimensions); an API job may only name frames under its own tenant's uploads/<tenant>/, known at run time, so the grant is the uploads/ prefix, read only.",
     });
   },
   getStatus: (fn, on) => bindJobsTable(fn, on.table, 'read'),
@@ -50,7 +55,7 @@ export const API_GRANTS: Readonly<Record<ApiFunctionName, (fn: TransitionFunctio
   createUpload: (fn, on) =>
     bindBucketObjects(fn, on.bucket, {
       actions: ['s3:PutObject'],
-      keyPattern: 'uploads/*',
+      keyPattern: `${UPLOADS_PREFIX}*`,
       reason:
         'Presigns PUT URLs for uploads/{upload id}/{name}, a fresh prefix per upload chosen at run time, so the grant is the uploads/ prefix, write only.',
     }),

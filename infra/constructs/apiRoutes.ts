@@ -23,8 +23,13 @@ export interface ApiRoute {
   readonly path: string;
   readonly description: string;
   readonly timeout: Duration;
-  /** False only for routes that describe the API itself. */
+  /** Whether the route needs an `x-api-key` (resolved by the authorizer); false only for routes that describe the API itself. */
   readonly apiKeyRequired: boolean;
+  /**
+   * Concurrency reserved for (and capping) the route's function.
+   * @default - none
+   */
+  readonly reservedConcurrency?: number;
   /** The JSON body model (an object) the gateway requires. */
   readonly bodyModel?: 'TransitionRequest' | 'UploadRequest';
   /** Declared request parameters (`true` = required); the handler validates their values. */
@@ -33,13 +38,16 @@ export interface ApiRoute {
 
 const idParameter = { 'method.request.path.id': true };
 
+/** The paid route: throttled on its own, beyond the stage's limits. */
+export const SUBMIT_PATH = 'v2/pixverse-5-transition';
+
 /** Every Lambda-backed route; the construct builds resources, methods and functions from it. */
 export const API_ROUTES: readonly ApiRoute[] = [
   {
     functionName: 'createTransition',
     functionId: 'CreateTransitionFunction',
     method: 'POST',
-    path: 'v2/pixverse-5-transition',
+    path: SUBMIT_PATH,
     description: 'POST /v2/pixverse-5-transition: validates, records and starts a job',
     timeout: Duration.seconds(25),
     apiKeyRequired: true,
@@ -109,5 +117,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     description: 'GET /openapi.json: the OpenAPI 3.1 document, generated from the zod schemas',
     timeout: READ_TIMEOUT,
     apiKeyRequired: false,
+    // Public, so capped: anonymous callers cannot take the concurrency the workflow needs.
+    reservedConcurrency: 2,
   },
 ];

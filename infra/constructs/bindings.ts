@@ -8,6 +8,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/core/contract/env';
 import { JOBS_TABLE } from '../../lambdas/core/contract/names';
+import type { TenantLimits } from '../../lambdas/core/tenants';
 
 /*
  * Environment variables that name an AWS resource are only ever added here,
@@ -36,6 +37,23 @@ export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTab
       ? { actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${JOBS_TABLE.byOwnerIndex}`] }
       : { actions: JOBS_TABLE_ITEM_ACTIONS[access], resources: [table.tableArn] };
   fn.addToRolePolicy(new PolicyStatement(statement));
+}
+
+/**
+ * Sets `KEYS_TABLE_NAME` and allows reading a key and recording its last use:
+ * the authorizer's actions, nothing that lists or writes keys.
+ */
+export function bindKeysTableForAuthorizer(fn: LambdaFunction, table: ITable): void {
+  fn.addEnvironment(ENV.keysTable, table.tableName);
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [table.tableArn] }),
+  );
+}
+
+/** Sets the defaults of every tenant's spend limits, when given (else the handler's defaults). */
+export function setTenantLimitDefaults(fn: LambdaFunction, limits: TenantLimits | undefined): void {
+  if (limits?.maxActiveJobs !== undefined) fn.addEnvironment(ENV.maxActiveJobs, String(limits.maxActiveJobs));
+  if (limits?.maxJobsPerDay !== undefined) fn.addEnvironment(ENV.maxJobsPerDay, String(limits.maxJobsPerDay));
 }
 
 export type BucketObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';

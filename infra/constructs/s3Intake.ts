@@ -6,11 +6,13 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/core/contract/env';
 import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from '../../lambdas/core/contract/events';
 import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
 // The handlers' own prefixes: the rule and the grants cannot drift from them.
 import { INBOX_PREFIX, OUTBOX_PREFIX } from '../../lambdas/core/manifest';
-import { bindBucketObjects, bindJobsTable, bindStateMachineStart } from './bindings';
+import { type TenantLimits, tenantIdSchema } from '../../lambdas/core/tenants';
+import { bindBucketObjects, bindJobsTable, bindStateMachineStart, setTenantLimitDefaults } from './bindings';
 import { TransitionFunction } from './transitionFunction';
 
 export interface S3IntakeProps {
@@ -36,6 +38,16 @@ export interface S3IntakeProps {
    * @default Duration.hours(2)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * The tenant that owns the intake's jobs, held to that tenant's limits.
+   * @default 'intake'
+   */
+  readonly intakeTenant?: string;
+  /**
+   * Spend limits of the intake's tenant.
+   * @default - the handler's: 20 active jobs, 1000 jobs per UTC day
+   */
+  readonly tenantLimits?: TenantLimits;
 }
 
 /**
@@ -62,6 +74,11 @@ export class S3Intake extends Construct {
     const retryAttempts = props.retryAttempts ?? 4;
     if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
       throw new Error(`S3Intake: retryAttempts must be a whole number between 0 and 185, got ${retryAttempts}.`);
+    }
+    if (props.intakeTenant !== undefined && !tenantIdSchema.safeParse(props.intakeTenant).success) {
+      throw new Error(
+        `S3Intake: intakeTenant must be 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit, got '${props.intakeTenant}'.`,
+      );
     }
     const maxEventAge = props.maxEventAge ?? Duration.hours(2);
     if (maxEventAge.isUnresolved() || maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 86_400) {
@@ -123,6 +140,8 @@ function createManifestFunction(scope: Construct, props: S3IntakeProps): Transit
   });
   bindJobsTable(fn, props.table, 'create');
   bindStateMachineStart(fn, props.stateMachine);
+  setTenantLimitDefaults(fn, props.tenantLimits);
+  if (props.intakeTenant !== undefined) fn.addEnvironment(ENV.intakeTenant, props.intakeTenant);
   bindBucketObjects(fn, props.bucket, {
     actions: ['s3:GetObject'],
     keyPattern: `${INBOX_PREFIX}*`,

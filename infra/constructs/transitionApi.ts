@@ -1,19 +1,15 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
-  AccessLogFormat,
+  AuthorizationType,
   EndpointType,
-  type IApiKey,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   type MethodOptions,
-  MockIntegration,
-  PassthroughBehavior,
+  type RequestAuthorizer,
   type RequestValidator,
-  ResponseType,
   RestApi,
-  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -21,8 +17,11 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
+import type { TenantLimits } from '../../lambdas/core/tenants';
+import { apiAuthorizer } from './apiAuthorizer';
+import { accessLogFormat, acknowledgeApiFindings, addErrorResponses, addHealthCheck } from './apiGateway';
 import { API_GRANTS } from './apiGrants';
-import { API_ROUTES, type ApiFunctionName } from './apiRoutes';
+import { API_ROUTES, type ApiFunctionName, SUBMIT_PATH } from './apiRoutes';
 import { TransitionFunction } from './transitionFunction';
 
 export interface TransitionApiProps {
@@ -37,16 +36,34 @@ export interface TransitionApiProps {
    * @default - cancelled jobs emit no event and send no webhook
    */
   readonly cancellationTail?: IStateMachine;
+  /** The API keys the authorizer resolves to tenants. */
+  readonly keysTable: ITable;
   /**
-   * Steady-state requests per second allowed per API key.
-   * @default 10
+   * Every tenant's spend limits, unless its key sets its own.
+   * @default - the handler's: 20 active jobs, 1000 jobs per UTC day
+   */
+  readonly tenantLimits?: TenantLimits;
+  /**
+   * Steady-state requests per second the stage allows, across all callers.
+   * @default 50
    */
   readonly throttleRateLimit?: number;
   /**
-   * Burst of requests allowed per API key.
-   * @default 20
+   * Burst of requests the stage allows, across all callers.
+   * @default 100
    */
   readonly throttleBurstLimit?: number;
+  /**
+   * Steady-state submits per second (`POST /v2/pixverse-5-transition`), across
+   * all callers; each tenant is further held to its active-job cap and daily quota.
+   * @default 5
+   */
+  readonly submitRateLimit?: number;
+  /**
+   * Burst of submits allowed, across all callers.
+   * @default 10
+   */
+  readonly submitBurstLimit?: number;
   /**
    * Name of the deployment stage (the first path segment of the API URL).
    * @default 'prod'
@@ -60,22 +77,23 @@ export interface TransitionApiProps {
 }
 
 /**
- * The Segmind-v2-compatible REST API: `x-api-key` on every `/v2` route, one
- * usage plan with throttling, Lambda proxy integrations (one function per
- * route, each granted only what it uses), and the public `/healthz` and `/openapi.json`.
+ * The Segmind-v2-compatible REST API: `x-api-key` on every `/v2` route,
+ * resolved to a tenant by a cached REQUEST authorizer; stage and submit
+ * throttling; Lambda proxy integrations (one function per route, each granted
+ * only what it uses); and the public `/healthz` and `/openapi.json`.
  */
 export class TransitionApi extends Construct {
   public readonly api: RestApi;
   public readonly functions: Readonly<Record<ApiFunctionName, TransitionFunction>>;
-  public readonly usagePlan: UsagePlan;
-  /** The first API key; its value is readable with `aws apigateway get-api-key --include-value`. */
-  public readonly apiKey: IApiKey;
+  /** Resolves `x-api-key` to a tenant; its answer is cached for five minutes per key. */
+  public readonly authorizer: RequestAuthorizer;
+  public readonly authorizerFunction: TransitionFunction;
   public readonly accessLogGroup: LogGroup;
   public readonly requestValidator: RequestValidator;
 
   constructor(scope: Construct, id: string, props: TransitionApiProps) {
     super(scope, id);
-    const { throttleRateLimit, throttleBurstLimit, stageName } = validateApiProps(props);
+    const limits = validateApiProps(props);
 
     this.functions = createApiFunctions(this, props);
 
@@ -89,9 +107,17 @@ export class TransitionApi extends Construct {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
       deployOptions: {
-        stageName,
+        stageName: limits.stageName,
+        throttlingRateLimit: limits.throttleRateLimit,
+        throttlingBurstLimit: limits.throttleBurstLimit,
+        methodOptions: {
+          [`/${SUBMIT_PATH}/POST`]: {
+            throttlingRateLimit: limits.submitRateLimit,
+            throttlingBurstLimit: limits.submitBurstLimit,
+          },
+        },
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: accessLogFormat(),
         loggingLevel: MethodLoggingLevel.INFO,
         dataTraceEnabled: false,
         metricsEnabled: true,
@@ -105,19 +131,9 @@ export class TransitionApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    addRoutes(this.api, this.requestValidator, this.functions);
+    ({ authorizer: this.authorizer, fn: this.authorizerFunction } = apiAuthorizer(this, props.keysTable));
+    addRoutes(this.api, { requestValidator: this.requestValidator, authorizer: this.authorizer }, this.functions);
     addHealthCheck(this.api);
-
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      name: 'framebridge-default',
-      description: 'Default plan: every framebridge API key is an owner throttled here',
-      throttle: { rateLimit: throttleRateLimit, burstLimit: throttleBurstLimit },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    this.apiKey = this.api.addApiKey('DefaultApiKey', {
-      description: 'First framebridge API key (an owner); add more keys to the usage plan for more owners',
-    });
-    this.usagePlan.addApiKey(this.apiKey);
 
     acknowledgeApiFindings(this.api);
   }
@@ -131,6 +147,7 @@ function createApiFunctions(scope: Construct, props: TransitionApiProps): Record
       entry: FUNCTION_ENTRIES[route.functionName],
       description: route.description,
       timeout: route.timeout,
+      reservedConcurrentExecutions: route.reservedConcurrency,
     });
     API_GRANTS[route.functionName](fn, props);
     functions[route.functionName] = fn;
@@ -139,22 +156,22 @@ function createApiFunctions(scope: Construct, props: TransitionApiProps): Record
 }
 
 /** The props, defaulted, or an error naming the prop and its rule. */
-function validateApiProps(props: TransitionApiProps): {
-  throttleRateLimit: number;
-  throttleBurstLimit: number;
-  stageName: string;
-} {
-  const throttleRateLimit = props.throttleRateLimit ?? 10;
-  const throttleBurstLimit = props.throttleBurstLimit ?? 20;
-  if (!Number.isFinite(throttleRateLimit) || throttleRateLimit <= 0) {
-    throw new Error(
-      `TransitionApi: throttleRateLimit must be a positive number of requests per second, got ${throttleRateLimit}.`,
-    );
+function validateApiProps(props: TransitionApiProps) {
+  const limits = {
+    throttleRateLimit: props.throttleRateLimit ?? 50,
+    throttleBurstLimit: props.throttleBurstLimit ?? 100,
+    submitRateLimit: props.submitRateLimit ?? 5,
+    submitBurstLimit: props.submitBurstLimit ?? 10,
+  };
+  for (const name of ['throttleRateLimit', 'submitRateLimit'] as const) {
+    if (!Number.isFinite(limits[name]) || limits[name] <= 0) {
+      throw new Error(`TransitionApi: ${name} must be a positive number of requests per second, got ${limits[name]}.`);
+    }
   }
-  if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit < 1) {
-    throw new Error(
-      `TransitionApi: throttleBurstLimit must be a whole number of requests ≥ 1, got ${throttleBurstLimit}.`,
-    );
+  for (const name of ['throttleBurstLimit', 'submitBurstLimit'] as const) {
+    if (!Number.isInteger(limits[name]) || limits[name] < 1) {
+      throw new Error(`TransitionApi: ${name} must be a whole number of requests ≥ 1, got ${limits[name]}.`);
+    }
   }
   const stageName = props.stageName ?? 'prod';
   if (!/^[A-Za-z0-9_]{1,128}$/.test(stageName)) {
@@ -162,26 +179,7 @@ function validateApiProps(props: TransitionApiProps): {
       `TransitionApi: stageName may only hold letters, digits and underscores (1–128), got '${stageName}'.`,
     );
   }
-  return { throttleRateLimit, throttleBurstLimit, stageName };
-}
-
-/**
- * API Gateway's own rejections (missing key, throttling, validation) in the
- * same `{error:{code,message}}` shape as the handlers' errors.
- */
-function addErrorResponses(api: RestApi): void {
-  for (const [id, type] of [
-    ['Default4xx', ResponseType.DEFAULT_4XX],
-    ['Default5xx', ResponseType.DEFAULT_5XX],
-  ] as const) {
-    api.addGatewayResponse(id, {
-      type,
-      responseHeaders: { 'Content-Type': "'application/json'" },
-      templates: {
-        'application/json': '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}',
-      },
-    });
-  }
+  return { ...limits, stageName };
 }
 
 /**
@@ -191,7 +189,7 @@ function addErrorResponses(api: RestApi): void {
  */
 function addRoutes(
   api: RestApi,
-  requestValidator: RequestValidator,
+  guards: { requestValidator: RequestValidator; authorizer: RequestAuthorizer },
   functions: Readonly<Record<ApiFunctionName, TransitionFunction>>,
 ): void {
   const transitionRequestModel = api.addModel('TransitionRequest', {
@@ -208,8 +206,9 @@ function addRoutes(
   for (const route of API_ROUTES) {
     const options: MethodOptions = route.apiKeyRequired
       ? {
-          apiKeyRequired: true,
-          requestValidator: requestValidator,
+          authorizer: guards.authorizer,
+          authorizationType: AuthorizationType.CUSTOM,
+          requestValidator: guards.requestValidator,
           requestModels: route.bodyModel ? { 'application/json': bodyModels[route.bodyModel] } : undefined,
           requestParameters: route.parameters,
         }
@@ -218,51 +217,4 @@ function addRoutes(
       .resourceForPath(route.path)
       .addMethod(route.method, new LambdaIntegration(functions[route.functionName]), options);
   }
-}
-
-/** GET /healthz: liveness, answered by the gateway itself. */
-function addHealthCheck(api: RestApi): void {
-  api.root.addResource('healthz').addMethod(
-    'GET',
-    new MockIntegration({
-      passthroughBehavior: PassthroughBehavior.NEVER,
-      requestTemplates: { 'application/json': '{"statusCode": 200}' },
-      integrationResponses: [
-        {
-          statusCode: '200',
-          responseParameters: { 'method.response.header.Content-Type': "'application/json'" },
-          responseTemplates: { 'application/json': '{"status":"ok"}' },
-        },
-      ],
-    }),
-    {
-      methodResponses: [{ statusCode: '200', responseParameters: { 'method.response.header.Content-Type': true } }],
-    },
-  );
-}
-
-/** The cdk-nag findings this API accepts, each with its reason. */
-function acknowledgeApiFindings(api: RestApi): void {
-  Validations.of(api).acknowledge(
-    {
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL: per-key usage-plan throttling bounds abuse, and a web ACL (~$5/month plus per-request fees) is left to the operator to associate.',
-    },
-    {
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'Authorization is the x-api-key header with usage-plan keys (each key is an owner), as in the Segmind v2 API this is a drop-in for; GET /healthz (liveness) and GET /openapi.json (the API description) are public on purpose.',
-    },
-    {
-      id: 'AwsSolutions-COG4',
-      reason:
-        'No Cognito user pool: Segmind v2 clients authenticate with x-api-key only, and each API key is an owner.',
-    },
-  );
-  Validations.of(api.node.findChild('CloudWatchRole')).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-    reason:
-      'The account-level role API Gateway needs to write execution logs (APIG6); this AWS managed policy is the one AWS documents for it.',
-  });
 }

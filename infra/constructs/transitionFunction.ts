@@ -40,6 +40,11 @@ export interface TransitionFunctionProps {
    */
   readonly memorySize?: number;
   /**
+   * Concurrency reserved for (and capping) this function.
+   * @default - none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * Log retention of the function's own log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -79,6 +84,7 @@ export class TransitionFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       role,
       logGroup,

@@ -7,11 +7,14 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { TenantLimits } from '../../lambdas/core/tenants';
 import { ALARM_PERIOD, alarmOnAny } from './alarms';
 import { JobsTable } from './jobsTable';
+import { KeysTable } from './keysTable';
 import { S3Intake } from './s3Intake';
 import { FramebridgeSecrets } from './secrets';
 import { TransitionApi, type TransitionApiProps } from './transitionApi';
+import { validatePipelineProps } from './transitionPipelineProps';
 import { TransitionWorkflow } from './transitionWorkflow';
 import { VideoBucket } from './videoBucket';
 
@@ -75,7 +78,18 @@ export interface TransitionPipelineProps {
    * Throttling, stage and logging of the API (only with `api`).
    * @default - see TransitionApiProps
    */
-  readonly apiOptions?: Omit<TransitionApiProps, 'table' | 'bucket' | 'stateMachine'>;
+  readonly apiOptions?: Omit<TransitionApiProps, 'table' | 'bucket' | 'stateMachine' | 'keysTable' | 'tenantLimits'>;
+  /**
+   * Every tenant's spend limits, unless its key sets its own: jobs not yet
+   * finished, and jobs started per UTC day (API and S3 intake alike).
+   * @default { maxActiveJobs: 20, maxJobsPerDay: 1000 }
+   */
+  readonly tenantLimits?: TenantLimits;
+  /**
+   * The tenant that owns the S3 intake's jobs (and whose limits they count against).
+   * @default 'intake'
+   */
+  readonly intakeTenant?: string;
   /**
    * Deploy the S3 intake: `inbox/<name>.json` starts a job, the result lands in `outbox/`.
    * @default true
@@ -97,6 +111,11 @@ export interface TransitionPipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly jobsTableRemovalPolicy?: RemovalPolicy;
+  /**
+   * What happens to the keys table (with the API) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly keysTableRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -122,12 +141,14 @@ export class TransitionPipeline extends Construct {
   /** The pipeline's own bucket, unless one was passed in. */
   public readonly videoBucket?: VideoBucket;
   public readonly jobsTable: JobsTable;
+  /** The API keys and their tenants (with the API only). */
+  public readonly keysTable?: KeysTable;
   public readonly secrets: FramebridgeSecrets;
   public readonly workflow: TransitionWorkflow;
 
   constructor(scope: Construct, id: string, props: TransitionPipelineProps = {}) {
     super(scope, id);
-    const config = validateProps(props);
+    const config = validatePipelineProps(props);
 
     if (props.bucket) {
       this.bucket = props.bucket;
@@ -155,8 +176,11 @@ export class TransitionPipeline extends Construct {
     this.eventBus = this.workflow.eventBus;
 
     if (config.api) {
+      this.keysTable = new KeysTable(this, 'KeysTable', { removalPolicy: props.keysTableRemovalPolicy });
       this.api = new TransitionApi(this, 'Api', {
         ...props.apiOptions,
+        keysTable: this.keysTable.table,
+        tenantLimits: props.tenantLimits,
         table: this.table,
         bucket: this.bucket,
         stateMachine: this.stateMachine,
@@ -169,6 +193,8 @@ export class TransitionPipeline extends Construct {
         table: this.table,
         stateMachine: this.stateMachine,
         eventBus: this.eventBus,
+        tenantLimits: props.tenantLimits,
+        intakeTenant: props.intakeTenant,
       });
     }
 
@@ -214,40 +240,4 @@ export class TransitionPipeline extends Construct {
     }
     return alarms;
   }
-}
-
-interface PipelineConfig {
-  readonly api: boolean;
-  readonly intake: boolean;
-  readonly alarms: boolean;
-}
-
-function validateProps(props: TransitionPipelineProps): PipelineConfig {
-  const api = props.api ?? true;
-  const intake = props.intake ?? true;
-  const alarms = props.alarms ?? true;
-  if (props.bucket && props.retentionDays !== undefined) {
-    throw new Error(
-      'TransitionPipeline: retentionDays applies to the bucket the pipeline creates; with your own bucket, set a lifecycle rule on it (e.g. expire jobs/ after N days) and drop retentionDays.',
-    );
-  }
-  if (props.retentionDays !== undefined && (!Number.isInteger(props.retentionDays) || props.retentionDays < 1)) {
-    throw new Error(
-      `TransitionPipeline: retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}.`,
-    );
-  }
-  if (props.bucket?.encryptionKey) {
-    throw new Error(
-      'TransitionPipeline: the bucket is encrypted with a KMS key, which framebridge’s functions are not granted; use SSE-S3 (BucketEncryption.S3_MANAGED) or let the pipeline create its bucket.',
-    );
-  }
-  if (!api && props.apiOptions) {
-    throw new Error('TransitionPipeline: apiOptions is set but api is false; drop apiOptions or set api: true.');
-  }
-  if (!alarms && props.alarmTopic) {
-    throw new Error(
-      'TransitionPipeline: alarmTopic is set but alarms is false, so nothing would notify it; drop alarmTopic or set alarms: true.',
-    );
-  }
-  return { api, intake, alarms };
 }

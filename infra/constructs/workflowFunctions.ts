@@ -3,6 +3,8 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/contract/env';
 import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
+import { UPLOADS_PREFIX } from '../../lambdas/core/contract/names';
+import { INBOX_PREFIX } from '../../lambdas/core/manifest';
 import { bindBucketObjects, bindJobsTable, bindSegmindApiKey, bindWebhookDeliveryStart } from './bindings';
 import { TransitionFunction } from './transitionFunction';
 import type { TransitionWorkflowProps, WorkflowConfig } from './transitionWorkflowProps';
@@ -73,12 +75,14 @@ export function createWorkflowFunctions(
     setOptional(fn, ENV.pollFirst, config.pollFirstSeconds);
     setOptional(fn, ENV.pollInterval, config.pollIntervalSeconds);
   }
-  bindBucketObjects(submit, props.bucket, {
-    actions: ['s3:GetObject'],
-    keyPattern: '*',
-    reason:
-      'Presigns GET URLs for s3:// frames in this bucket so the upstream can fetch them; a frame may be any key a client names (s3://bucket/key), and only GetObject is allowed.',
-  });
+  // Frames can only be an API tenant's uploads or an intake manifest's inbox/ files.
+  for (const prefix of [UPLOADS_PREFIX, INBOX_PREFIX]) {
+    bindBucketObjects(submit, props.bucket, {
+      actions: ['s3:GetObject'],
+      keyPattern: `${prefix}*`,
+      reason: `Presigns GET URLs for s3:// frames so the upstream can fetch them; frames live under ${prefix} with names known only at run time, and only GetObject is allowed.`,
+    });
+  }
   bindBucketObjects(copyToS3, props.bucket, {
     actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
     keyPattern: 'jobs/*',

@@ -1,9 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod';
 import { requestIdSchema } from '../core/apiViews';
+import { AUTH_REFUSALS } from '../core/contract/names';
 import { ValidationError } from '../core/errors';
 import { IdempotencyConflictError } from '../core/idempotency';
+import { TenantLimitError } from '../core/spendLimits';
+import type { Caller } from '../core/tenants';
 import { logger } from './logger';
 
 /** An error whose status and message are meant for the client. */
@@ -39,15 +43,38 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof IdempotencyConflictError) {
     return json(409, { error: { code: 'idempotency_conflict', message: error.message } });
   }
+  if (error instanceof TenantLimitError) {
+    return json(
+      429,
+      { error: { code: error.code, message: error.message, details: [error.issue] } },
+      { 'retry-after': String(error.refusal.retryAfterSeconds) },
+    );
+  }
   logger.error('request failed', { error });
   return json(500, { error: { code: 'internal_error', message: 'Internal server error' } });
 }
 
-/** The owner of a request: the API key's id, which API Gateway sets once it has checked the key. */
+/** What the API's authorizer tells the handlers about the caller (API Gateway passes its context as strings). */
+const authorizerContextSchema = z.object({
+  tenantId: z.string().min(1),
+  keyId: z.string().min(1),
+  maxActiveJobs: z.coerce.number().int().positive().optional(),
+  maxJobsPerDay: z.coerce.number().int().positive().optional(),
+});
+
+/** The tenant and key behind a request, which the authorizer resolved from its `x-api-key`. */
+export function callerOf(event: APIGatewayProxyEvent): Caller {
+  const parsed = authorizerContextSchema.safeParse(event.requestContext.authorizer ?? {});
+  if (!parsed.success) {
+    throw new HttpError(AUTH_REFUSALS.missing.status, AUTH_REFUSALS.missing.code, AUTH_REFUSALS.missing.message);
+  }
+  const { tenantId, keyId, maxActiveJobs, maxJobsPerDay } = parsed.data;
+  return { tenantId, keyId, limits: { maxActiveJobs, maxJobsPerDay } };
+}
+
+/** The tenant a request acts for: it owns the jobs the request creates and sees. */
 export function ownerOf(event: APIGatewayProxyEvent): string {
-  const owner = event.requestContext.identity?.apiKeyId;
-  if (!owner) throw new HttpError(401, 'unauthorized', 'An x-api-key header with a valid key is required');
-  return owner;
+  return callerOf(event).tenantId;
 }
 
 /** A request header by name, in any case; undefined when absent. */

@@ -1,7 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type Job, type JobError, type JobOutput, type JobPhase, jobSchema, statusOfPhase } from '../core/job';
+import {
+  isTerminal,
+  type Job,
+  type JobError,
+  type JobOutput,
+  type JobPhase,
+  jobSchema,
+  statusOfPhase,
+} from '../core/job';
 import { parseOrThrow } from '../core/schemas';
+import { logger } from './logger';
+import { releaseActiveSlot } from './tenantUsage';
 
 /** The Jobs table: the query store every workflow step writes its progress to. */
 export interface JobStore {
@@ -9,9 +19,17 @@ export interface JobStore {
   tableName: string;
 }
 
-export async function putNewJob(store: JobStore, job: Job): Promise<void> {
+/**
+ * Set on a job that holds one of its owner's active slots (`tenantUsage.ts`);
+ * the write that ends the job removes it and gives the slot back.
+ */
+const HOLDS_ACTIVE_SLOT = 'holdsActiveSlot';
+
+/** Stores a new job; `holdsActiveSlot` when a slot was taken for it. */
+export async function putNewJob(store: JobStore, job: Job, options: { holdsActiveSlot?: boolean } = {}): Promise<void> {
+  const item = options.holdsActiveSlot ? { ...job, [HOLDS_ACTIVE_SLOT]: true } : job;
   await store.doc.send(
-    new PutCommand({ TableName: store.tableName, Item: job, ConditionExpression: 'attribute_not_exists(id)' }),
+    new PutCommand({ TableName: store.tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' }),
   );
 }
 
@@ -36,6 +54,12 @@ interface PatchOptions {
 /**
  * Sets the given fields (and `status`, derived from `phase`) in one conditional
  * update. Answers false when the condition did not hold, so callers decide.
+ *
+ * A write that ends the job (phase completed or failed) also removes
+ * `holdsActiveSlot` and reads the job as it was: only the one write that found
+ * it there gives the owner's active slot back, so however many terminal writes
+ * race (and every one is conditional on the job not being finished), the slot
+ * is released exactly once.
  */
 export async function patchJob(
   store: JobStore,
@@ -43,6 +67,31 @@ export async function patchJob(
   patch: JobPatch,
   options: PatchOptions = {},
 ): Promise<boolean> {
+  const ends = patch.phase !== undefined && isTerminal(statusOfPhase[patch.phase]);
+  const remove = ends ? [...(options.remove ?? []), HOLDS_ACTIVE_SLOT] : options.remove;
+  let before: Record<string, unknown> | undefined;
+  try {
+    const answer = await store.doc.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: { id },
+        ...updateExpressions(patch, { ...options, remove }),
+        ...(ends ? { ReturnValues: 'ALL_OLD' as const } : {}),
+      }),
+    );
+    before = answer.Attributes;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+  if (before?.[HOLDS_ACTIVE_SLOT] === true && typeof before.owner === 'string') {
+    await giveSlotBack(store, id, before.owner);
+  }
+  return true;
+}
+
+/** The update and condition expressions of a patch. */
+function updateExpressions(patch: JobPatch, options: PatchOptions) {
   const fields: Record<string, unknown> = { ...patch, updatedAt: new Date().toISOString() };
   if (patch.phase) fields.status = statusOfPhase[patch.phase];
   const names: Record<string, string> = {};
@@ -66,21 +115,27 @@ export async function patchJob(
     conditions.push('NOT #currentStatus IN (:completed, :failed)');
   }
   if (options.condition) conditions.push(options.condition);
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * The job has ended: its owner may start another. Logged, never thrown — the
+ * job's end is already recorded, and failing its step now would only send a
+ * finished job down the failure path. A crash or an error between the terminal
+ * write and this decrement leaks the slot (the counter stays one too high)
+ * until the reconciler repairs it (issue 9).
+ */
+async function giveSlotBack(store: JobStore, jobId: string, owner: string): Promise<void> {
   try {
-    await store.doc.send(
-      new UpdateCommand({
-        TableName: store.tableName,
-        Key: { id },
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
+    const released = await releaseActiveSlot(store, owner);
+    if (!released) logger.warn('tenant usage had no active job to release', { jobId, owner });
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    logger.error('could not release the active slot of a finished job; it stays counted', { jobId, owner, error });
   }
 }
 

@@ -104,9 +104,20 @@ export type ResultView = z.infer<typeof resultViewSchema>;
 const frameContentType = z.enum(Object.keys(frameContentTypes) as [keyof typeof frameContentTypes]);
 
 export const uploadViewSchema = z.object({
-  upload_url: z.url().meta({ description: 'PUT the image here, with exactly the headers below' }),
+  upload_url: z.url().meta({
+    description:
+      'PUT the image here, with exactly the headers below. Both are signed: S3 refuses (403) a PUT of another content type or size.',
+  }),
   method: z.literal('PUT'),
-  headers: z.object({ 'content-type': frameContentType }),
+  headers: z.object({
+    'content-type': frameContentType,
+    'content-length': z
+      .string()
+      .regex(/^[1-9]\d*$/)
+      .meta({
+        description: 'The content_length asked for, in bytes: the body must be exactly this long',
+      }),
+  }),
   s3_uri: z.string().meta({ description: 'Use as first_frame_url or last_frame_url' }),
   expires_at: timestamp,
 });
@@ -166,6 +177,8 @@ export function listView(jobs: readonly Job[], nextCursor: string | null): ListV
 export function uploadView(upload: {
   url: string;
   contentType: UploadView['headers']['content-type'];
+  /** The exact size signed into the URL, in bytes. */
+  contentLength: number;
   bucket: string;
   key: string;
   expiresAt: Date;
@@ -173,7 +186,7 @@ export function uploadView(upload: {
   return {
     upload_url: upload.url,
     method: 'PUT',
-    headers: { 'content-type': upload.contentType },
+    headers: { 'content-type': upload.contentType, 'content-length': String(upload.contentLength) },
     s3_uri: `s3://${upload.bucket}/${upload.key}`,
     expires_at: upload.expiresAt.toISOString(),
   };

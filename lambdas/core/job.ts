@@ -58,7 +58,11 @@ export const webhookRecordSchema = z.object({
 });
 export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
 
-/** The job record in the Jobs table. Every workflow step validates what it reads. */
+/**
+ * The job record in the Jobs table. Every workflow step validates what it reads.
+ * The stored item may also hold `holdsActiveSlot` (while the job counts against
+ * its tenant's active-job cap; adapters/jobStore.ts), which parsing leaves out.
+ */
 export const jobSchema = z.object({
   id: z.string(),
   owner: z.string(),
@@ -79,6 +83,8 @@ export const jobSchema = z.object({
   metrics: z.record(z.string(), z.unknown()).optional(),
   /** sha256 of the parsed request: an idempotent replay must match it. */
   requestHash: z.string().optional(),
+  /** The API key (its public id) that created the job; none for the S3 intake. */
+  keyId: z.string().optional(),
   /** The Idempotency-Key the job was created with, if any. */
   idempotencyKey: z.string().optional(),
   source: jobSourceSchema.optional(),

@@ -87,9 +87,6 @@ export function outboxKeys(name: string): { video: string; result: string; error
   };
 }
 
-/** The owner of every job started from a manifest in `bucket`. */
-export const manifestOwner = (bucket: string): string => `s3:${bucket}`;
-
 /**
  * The idempotency key of one object version: the same version (or, in an
  * unversioned bucket, the same bytes under the same key: the ETag) always maps

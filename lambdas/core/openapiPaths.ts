@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { requestIdSchema } from './apiViews';
 import { listQuerySchema } from './cursor';
 import { IDEMPOTENCY_HEADER, idempotencyKeySchema, REPLAYED_HEADER } from './idempotency';
+import { ACTIVE_LIMIT_RETRY_AFTER_SECONDS, TENANT_LIMIT_CODE } from './spendLimits';
 import { UPLOAD_URL_TTL_SECONDS } from './uploads';
 
 /* The paths of the OpenAPI document: one function per route, from the same zod schemas the handlers parse. */
@@ -92,8 +93,23 @@ function submitPath(): Record<string, Operation> {
         ...keyed,
         409: errorResponse('The Idempotency-Key was used before with a different body (`idempotency_conflict`)'),
         415: respond('UnsupportedMediaType'),
+        429: tenantLimitResponse(),
       },
     },
+  };
+}
+
+/** 429: a spend limit of the tenant is reached; a replayed idempotent submit is never refused. */
+function tenantLimitResponse(): Operation {
+  return {
+    description: `The tenant is at a spend limit (\`${TENANT_LIMIT_CODE}\`): \`error.details\` names it (\`maxActiveJobs\`: its active jobs; \`maxJobsPerDay\`: its jobs this UTC day). Nothing was stored, started or paid for.`,
+    headers: {
+      'Retry-After': {
+        description: `Seconds to wait before retrying: ${ACTIVE_LIMIT_RETRY_AFTER_SECONDS} for the active-jobs cap, until the next 00:00 UTC for the daily quota`,
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+    content: json(ref('Error')),
   };
 }
 

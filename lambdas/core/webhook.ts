@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
 import type { Job, WebhookRecord } from './job';
@@ -75,6 +76,17 @@ export function webhookPayload(
  * (`'whsec_' + Buffer.from(secret).toString('base64')`), or pass the string with
  * `{ format: 'raw' }`.
  */
+/** Whether a secret already has the Standard Webhooks form: `whsec_` + base64 of at least 24 bytes. */
+export function isStandardSigningSecret(secret: string): boolean {
+  const key = secret.trim().startsWith(SECRET_PREFIX) ? secret.trim().slice(SECRET_PREFIX.length) : undefined;
+  return key !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(key) && key.length % 4 === 0 && key.length >= 32;
+}
+
+/** A new signing secret: `whsec_` + base64 of 32 random bytes. */
+export function newStandardSigningSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
 export function standardSigningSecret(secret: string): string {
   const trimmed = secret.trim();
   if (trimmed === '') throw new Error('The webhook signing secret is empty');

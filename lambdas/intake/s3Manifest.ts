@@ -3,17 +3,22 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { logger } from '../adapters/logger';
 import { s3 } from '../adapters/s3Client';
+import { parseEnv } from '../core/config';
+import { FUNCTION_ENV } from '../core/contract/env';
 import { parseOrThrow } from '../core/schemas';
 import { createTransitionJob } from '../jobs/createJob';
 import { createJobDepsFromEnv } from '../jobs/createJobFromEnv';
-import { acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
+import { type AcceptManifestDeps, acceptManifest, type IntakeOutcome } from './steps/acceptManifest';
 
-const createJobDeps = createJobDepsFromEnv('s3Manifest');
+const env = parseEnv(FUNCTION_ENV.s3Manifest);
+const createJobDeps = createJobDepsFromEnv(env);
 
-const deps = {
+const deps: AcceptManifestDeps = {
   s3,
   bucket: createJobDeps.bucket,
-  startJob: (input: Parameters<typeof createTransitionJob>[0]) => createTransitionJob(input, createJobDeps),
+  // The intake's jobs are its tenant's, held to the limits this function's environment sets.
+  tenant: env.FRAMEBRIDGE_INTAKE_TENANT,
+  startJob: (input) => createTransitionJob(input, createJobDeps),
 };
 
 /** S3's `Object Created` event as EventBridge delivers it (only the fields the intake reads). */

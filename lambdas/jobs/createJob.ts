@@ -2,8 +2,12 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
 import { getJob, type JobStore, putNewJob, recordFailed } from '../adapters/jobStore';
 import { logger } from '../adapters/logger';
+import { giveBackJobSlot, takeJobSlot } from '../adapters/tenantUsage';
 import { IdempotencyConflictError, idempotentJobId, requestHash } from '../core/idempotency';
 import { isTerminal, type Job, type JobSource } from '../core/job';
+import type { TransitionRequest } from '../core/schemas';
+import { effectiveLimits, type SpendLimits, TenantLimitError } from '../core/spendLimits';
+import type { TenantLimits } from '../core/tenants';
 import { type ValidateNewJobDeps, validateNewJob } from './validateNewJob';
 
 export interface CreateJobDeps extends ValidateNewJobDeps {
@@ -12,11 +16,17 @@ export interface CreateJobDeps extends ValidateNewJobDeps {
   stateMachineArn: string;
   /** Days a job record is kept (DynamoDB TTL). */
   retentionDays?: number;
+  /** Every tenant's spend limits, unless its key sets its own. */
+  limitDefaults: SpendLimits;
 }
 
 export interface NewJobInput {
-  /** Who the job belongs to (an API key id, or the intake's owner). */
+  /** The tenant the job belongs to (the caller's, or the intake's), held to its spend limits. */
   owner: string;
+  /** The API key that creates the job (recorded on it); none for the S3 intake. */
+  keyId?: string;
+  /** The tenant's own spend limits (its key's); what they leave unset comes from `limitDefaults`. */
+  limits?: TenantLimits;
   /** The request as received: validated here. */
   body: unknown;
   /**
@@ -68,11 +78,14 @@ async function replay(existing: Job, owner: string, hash: string, deps: CreateJo
 }
 
 /**
- * Validates the request (before anything is written or paid for), records the
- * job and starts its execution, named after the job so it can never start
- * twice. With an idempotency key the job id is derived from (owner, key): the
- * conditional put decides between racing creates, and the loser answers with
- * the winner's job.
+ * Validates the request (before anything is written or paid for), takes one of
+ * the owner's slots (active jobs and today's quota; TenantLimitError when a
+ * limit is reached), records the job holding that slot and starts its
+ * execution, named after the job so it can never start twice. With an
+ * idempotency key the job id is derived from (owner, key): a repeat answers the
+ * existing job without taking a slot, and the conditional put decides between
+ * racing creates — the loser gives its slot back and answers the winner's job.
+ * The slot is released when the job ends (the terminal write in jobStore).
  */
 export async function createTransitionJob(input: NewJobInput, deps: CreateJobDeps): Promise<CreatedJob> {
   const { owner, idempotencyKey } = input;
@@ -80,14 +93,47 @@ export async function createTransitionJob(input: NewJobInput, deps: CreateJobDep
   const id = idempotencyKey === undefined ? ulid() : idempotentJobId(owner, idempotencyKey);
   const existing = idempotencyKey === undefined ? undefined : await getJob(deps.store, id);
   // A repeat answers with the job its first create made, whose frames were read then.
-  const request = await validateNewJob(input.body, deps, { readFrames: existing === undefined });
+  const request = await validateNewJob(input.body, deps, {
+    owner,
+    source: input.source,
+    readFrames: existing === undefined,
+  });
   const hash = requestHash(request);
   if (existing) return replay(existing, owner, hash, deps);
 
+  const job = newJob(id, input, request, hash, deps);
+  let countedOn: string;
+  try {
+    ({ day: countedOn } = await takeJobSlot(
+      deps.store,
+      owner,
+      effectiveLimits(input.limits ?? {}, deps.limitDefaults),
+      new Date(job.createdAt),
+    ));
+  } catch (error) {
+    // A racing create with the same key made the job meanwhile: a replay is never refused.
+    const made = error instanceof TenantLimitError && idempotencyKey ? await getJob(deps.store, id) : undefined;
+    if (!made) throw error;
+    return replay(made, owner, hash, deps);
+  }
+  const winner = await storeNewJob(job, countedOn, deps);
+  if (winner) return replay(winner, owner, hash, deps);
+  try {
+    await startExecution(job.id, deps);
+  } catch (error) {
+    logger.error('could not start the execution', { jobId: job.id, error });
+    // Ends the job, which gives its slot back.
+    await recordFailed(deps.store, job.id, { code: 'internal_error', message: 'The job could not be started' });
+    throw error;
+  }
+  return { job, replayed: false };
+}
+
+function newJob(id: string, input: NewJobInput, request: TransitionRequest, hash: string, deps: CreateJobDeps): Job {
   const now = new Date();
-  const job: Job = {
+  return {
     id,
-    owner,
+    owner: input.owner,
     status: 'QUEUED',
     phase: 'queued',
     request,
@@ -95,26 +141,36 @@ export async function createTransitionJob(input: NewJobInput, deps: CreateJobDep
     updatedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? 30) * 86_400,
     requestHash: hash,
-    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
     ...(input.source ? { source: input.source } : {}),
   };
+}
+
+/**
+ * Stores the job, marked as holding the slot counted for it on `countedOn`.
+ * A failed put is told apart by reading the record back: this very job (an SDK
+ * retry of a put that had landed fails its own condition) goes on; another
+ * create's job under the same key is answered (returned); no job gives the slot
+ * back. If even the read fails, the slot stays taken (too high rather than too
+ * low a count) until the reconciler (issue 9) repairs it.
+ */
+async function storeNewJob(job: Job, countedOn: string, deps: CreateJobDeps): Promise<Job | undefined> {
   try {
-    await putNewJob(deps.store, job);
+    await putNewJob(deps.store, job, { holdsActiveSlot: true });
+    return undefined;
   } catch (error) {
-    // Another create with the same key won the race: answer with its job.
-    const winner =
-      idempotencyKey !== undefined && isNamed(error, 'ConditionalCheckFailedException')
-        ? await getJob(deps.store, id)
-        : undefined;
-    if (!winner) throw error;
-    return replay(winner, owner, hash, deps);
-  }
-  try {
-    await startExecution(job.id, deps);
-  } catch (error) {
-    logger.error('could not start the execution', { jobId: job.id, error });
-    await recordFailed(deps.store, job.id, { code: 'internal_error', message: 'The job could not be started' });
+    const found = await getJob(deps.store, job.id).catch((readError: unknown) => {
+      logger.error('could not tell whether the job was stored; its slot stays taken', { jobId: job.id, readError });
+      throw error;
+    });
+    const sameCreate =
+      found?.owner === job.owner && found.createdAt === job.createdAt && found.requestHash === job.requestHash;
+    if (sameCreate) return undefined;
+    await giveBackJobSlot(deps.store, job.owner, countedOn).catch((giveBackError: unknown) => {
+      logger.error('could not give back the slot of a job that was not stored', { jobId: job.id, giveBackError });
+    });
+    if (found && job.idempotencyKey !== undefined) return found;
     throw error;
   }
-  return { job, replayed: false };
 }

@@ -1,16 +1,18 @@
+import type * as z from 'zod';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { sfn } from '../adapters/sfnClient';
-import { parseEnv } from '../core/config';
-import { FUNCTION_ENV } from '../core/contract/env';
+import type { FUNCTION_ENV } from '../core/contract/env';
 import type { CreateJobDeps } from './createJob';
+
+/** What every door that creates jobs reads (the intake's environment extends it). */
+export type CreateJobEnv = z.output<(typeof FUNCTION_ENV)['createTransition']>;
 
 /**
  * What every door that creates jobs (the API, the S3 intake) needs, from the
- * environment CDK gives it; parsed once per cold start by the caller.
+ * environment CDK gives it, which the door parses once per cold start.
  */
-export function createJobDepsFromEnv(door: 'createTransition' | 's3Manifest'): CreateJobDeps & { bucket: string } {
-  const env = parseEnv(FUNCTION_ENV[door]);
+export function createJobDepsFromEnv(env: CreateJobEnv): CreateJobDeps & { bucket: string } {
   return {
     store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
     sfn,
@@ -18,5 +20,9 @@ export function createJobDepsFromEnv(door: 'createTransition' | 's3Manifest'): C
     stateMachineArn: env.STATE_MACHINE_ARN,
     bucket: env.BUCKET_NAME,
     allowPrivateCallbacks: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS,
+    limitDefaults: {
+      maxActiveJobs: env.FRAMEBRIDGE_MAX_ACTIVE_JOBS,
+      maxJobsPerDay: env.FRAMEBRIDGE_MAX_JOBS_PER_DAY,
+    },
   };
 }

@@ -8,12 +8,13 @@ import {
   MAX_FRAME_BYTES,
   readImageInfo,
 } from '../core/imageInfo';
-import { parseS3Uri, type TransitionRequest } from '../core/schemas';
+import type { TransitionRequest } from '../core/schemas';
+import { type FrameScope, frameKeyIn, isHttpsFrame } from '../core/uploads';
 
 export interface FrameCheckDeps {
   s3: S3Client;
-  /** Only frames in this bucket are checked (others were refused before). */
-  bucket: string;
+  /** Where the job's s3:// frames may be; any other s3:// frame is refused without a read. */
+  scope: FrameScope;
 }
 
 /** Enough for the header of every PNG and WebP and of almost every JPEG. */
@@ -37,16 +38,20 @@ const isMissing = (error: unknown) =>
   (['NotFound', 'NoSuchKey', 'Forbidden'].includes(error.name) || [403, 404].includes(httpStatusOf(error) ?? 0));
 
 async function readRange(deps: FrameCheckDeps, key: string, range: string): Promise<Uint8Array> {
-  const answer = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key, Range: range }));
+  const answer = await deps.s3.send(new GetObjectCommand({ Bucket: deps.scope.bucket, Key: key, Range: range }));
   return answer.Body ? answer.Body.transformToByteArray() : new Uint8Array();
 }
 
 const readHead = (deps: FrameCheckDeps, key: string, bytes: number) => readRange(deps, key, `bytes=0-${bytes - 1}`);
 
-/** The rule the frame at `key` breaks, or undefined when it is fine. */
+/**
+ * The rule the frame at `key` (in the caller's scope) breaks, or undefined
+ * when it is fine. A missing object gets the scope's one refusal, the same as
+ * a frame outside the scope; only an object the caller may use is described.
+ */
 async function frameProblem(deps: FrameCheckDeps, uri: string, key: string): Promise<string | undefined> {
   try {
-    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.scope.bucket, Key: key }));
     const size = head.ContentLength ?? 0;
     if (size === 0) return `must not be an empty object (${uri})`;
     if (size > MAX_FRAME_BYTES) {
@@ -68,25 +73,28 @@ async function frameProblem(deps: FrameCheckDeps, uri: string, key: string): Pro
     if (isMissing(error)) {
       // 403 is also what a missing grant looks like: leave a trace for the operator.
       if (httpStatusOf(error) === 403) logger.warn('frame check answered 403, taken as missing', { uri });
-      return `must name an existing object (${uri} was not found)`;
+      return deps.scope.rule;
     }
     throw error;
   }
 }
 
 /**
- * Checks every `s3://` frame before anything is paid for: the object exists,
- * is at most 20 MB, is a PNG, JPEG or WebP (by its bytes, not its name) and at
- * most 10000 px a side. Throws one ValidationError naming each field and rule.
- * https frames are left to the upstream: fetching them here would be an open proxy.
+ * Checks every `s3://` frame before anything is paid for: the object is in the
+ * caller's scope (checked without a read), exists, is at most 20 MB, is a PNG,
+ * JPEG or WebP (by its bytes, not its name) and at most 10000 px a side. A frame
+ * outside the scope or missing gets the scope's one rule. Throws one
+ * ValidationError naming each field and rule. https frames are left to the
+ * upstream: fetching them here would be an open proxy.
  */
 export async function checkS3Frames(request: Pick<TransitionRequest, FrameField>, deps: FrameCheckDeps): Promise<void> {
   const issues = (
     await Promise.all(
       frameFields.map(async (field) => {
-        const s3 = parseS3Uri(request[field]);
-        if (!s3 || s3.bucket !== deps.bucket) return [];
-        const rule = await frameProblem(deps, request[field], s3.key);
+        const uri = request[field];
+        if (isHttpsFrame(uri)) return [];
+        const key = frameKeyIn(deps.scope, uri);
+        const rule = key === undefined ? deps.scope.rule : await frameProblem(deps, uri, key);
         return rule ? [{ field, rule }] : [];
       }),
     )

@@ -21,21 +21,40 @@ const presigner = new S3Client({
 });
 
 /**
- * POST /v2/uploads — a presigned PUT for one frame under `uploads/`, with its
- * content type signed (a PUT with another type is refused by S3). The frame is
- * checked (exists, format, size, dimensions) when a request names it.
+ * Signed into the URL, so S3 itself refuses a PUT whose type or size differs
+ * from what was asked for (and was checked here: a frame type, at most 20 MB).
+ */
+const SIGNED_HEADERS = new Set(['content-type', 'content-length']);
+
+/**
+ * POST /v2/uploads — a presigned PUT for one frame under the tenant's own
+ * `uploads/<tenant id>/`, with its content type and exact length signed. The
+ * frame's bytes are checked (format, size, dimensions) when a request names it.
  */
 export const handler = httpHandler(async (event) => {
-  // Uploads belong to no one, but only a caller with a key may ask for one.
-  ownerOf(event);
+  const tenantId = ownerOf(event);
   const request = parseUploadRequest(jsonBody(event));
-  const key = uploadKey(ulid(), request);
+  const key = uploadKey(tenantId, ulid(), request);
   const expiresAt = new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000);
   const url = await getSignedUrl(
     presigner,
-    new PutObjectCommand({ Bucket: env.BUCKET_NAME, Key: key, ContentType: request.content_type }),
-    // content-type is signed, so the object is stored with the type that was asked for.
-    { expiresIn: UPLOAD_URL_TTL_SECONDS, signableHeaders: new Set(['content-type']) },
+    new PutObjectCommand({
+      Bucket: env.BUCKET_NAME,
+      Key: key,
+      ContentType: request.content_type,
+      ContentLength: request.content_length,
+    }),
+    { expiresIn: UPLOAD_URL_TTL_SECONDS, signableHeaders: SIGNED_HEADERS },
   );
-  return json(201, uploadView({ url, contentType: request.content_type, bucket: env.BUCKET_NAME, key, expiresAt }));
+  return json(
+    201,
+    uploadView({
+      url,
+      contentType: request.content_type,
+      contentLength: request.content_length,
+      bucket: env.BUCKET_NAME,
+      key,
+      expiresAt,
+    }),
+  );
 });

@@ -7,6 +7,7 @@ import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
 import { ValidationError } from '../core/errors';
+import { FRAME_PREFIXES, isKeyUnder } from '../core/uploads';
 import { executionInputSchema } from '../core/workflowState';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { submitJob } from './steps/submitJob';
@@ -18,10 +19,13 @@ const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
   segmind: segmindClientFrom(env),
   pollSettings: pollSettingsFrom(env),
+  // The job's frames were held to its door's prefix when it was created; this
+  // role presigns nothing outside the prefixes any frame may be in.
   presignFrame: (bucket: string, key: string) => {
-    if (bucket !== env.BUCKET_NAME) {
+    if (bucket !== env.BUCKET_NAME || !FRAME_PREFIXES.some((prefix) => isKeyUnder(prefix, key))) {
+      const prefixes = FRAME_PREFIXES.map((prefix) => `s3://${env.BUCKET_NAME}/${prefix}`).join(' or ');
       return Promise.reject(
-        ValidationError.fromIssues('request', [{ field: 'frame', rule: `must be in s3://${env.BUCKET_NAME}/` }]),
+        ValidationError.fromIssues('request', [{ field: 'frame', rule: `must be under ${prefixes}` }]),
       );
     }
     return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: FRAME_URL_TTL_SECONDS });

@@ -42,12 +42,15 @@ export interface LocalTemplate {
   mainStateMachineArn: string;
   rules: LocalRule[];
   jobsTableProperties: Record<string, unknown>;
+  /** Every DynamoDB table of the template, under its local name (the jobs table, the keys table). */
+  tables: { name: string; props: Record<string, unknown> }[];
 }
 
 /** Local names for resources; everything else keeps its logical id. */
 export interface LocalNames {
   bucket: string;
   jobsTable: string;
+  keysTable: string;
   transitionStateMachine: string;
   eventBus: string;
 }
@@ -83,6 +86,8 @@ function localResources(template: CloudFormationTemplate, names: LocalNames) {
   const busId = outputRef(template, STACK_OUTPUTS.eventBusName) ?? idsOfType(template, 'AWS::Events::EventBus')[0];
   if (bucketId) physicalNames[bucketId] = names.bucket;
   if (tableId) physicalNames[tableId] = names.jobsTable;
+  const keysTableId = outputRef(template, STACK_OUTPUTS.keysTableName);
+  if (keysTableId) physicalNames[keysTableId] = names.keysTable;
   if (busId) physicalNames[busId] = names.eventBus;
   physicalNames[mainMachineId] = names.transitionStateMachine;
   return { mainMachineId, tableId, physicalNames };
@@ -145,5 +150,9 @@ export async function synthesizeTemplate(names: LocalNames, region: string, acco
     mainStateMachineArn: stateMachines.find((machine) => machine.logicalId === mainMachineId)?.arn ?? '',
     rules: rulesOf(template, options, functionByLogicalId),
     jobsTableProperties: table.Properties,
+    tables: idsOfType(template, 'AWS::DynamoDB::Table').map((logicalId) => ({
+      name: physicalNames[logicalId] ?? logicalId,
+      props: resources[logicalId]?.Properties ?? {},
+    })),
   };
 }

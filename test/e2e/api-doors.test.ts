@@ -48,10 +48,10 @@ describe('E2E: the HTTP doors on the local stack', () => {
   }
 
   /** POST /v2/uploads, then PUT the bytes to the presigned URL as a client would. */
-  async function uploadFrame(bytes: Uint8Array, contentType = 'image/png', filename?: string) {
+  async function uploadFrame(bytes: Uint8Array, contentType = 'image/png', filename?: string, key = KEY_A) {
     const answer = await api('/v2/uploads', {
-      key: KEY_A,
-      body: { content_type: contentType, ...(filename ? { filename } : {}) },
+      key,
+      body: { content_type: contentType, content_length: bytes.length, ...(filename ? { filename } : {}) },
     });
     expect(answer.status).toBe(201);
     const upload = answer.body as { upload_url: string; headers: Record<string, string>; s3_uri: string };
@@ -67,6 +67,9 @@ describe('E2E: the HTTP doors on the local stack', () => {
     quality: '360p',
     ...extra,
   });
+  /** A transition of key B's tenant, from frames it uploaded itself (frames belong to their tenant). */
+  let framesOfB: { first_frame_url: string; last_frame_url: string };
+  const transitionOfB = (prompt: string) => ({ ...transition(prompt), ...framesOfB });
 
   const executionsNamed = (id: string) =>
     stack.stepFunctions.list(stack.endpoints.stateMachineArn).filter((execution) => execution.name === id);
@@ -109,6 +112,10 @@ describe('E2E: the HTTP doors on the local stack', () => {
     ]);
     firstUri = (await uploadFrame(firstPng, 'image/png', 'first.png')).s3_uri;
     lastUri = (await uploadFrame(lastPng)).s3_uri;
+    framesOfB = {
+      first_frame_url: (await uploadFrame(firstPng, 'image/png', 'first.png', KEY_B)).s3_uri,
+      last_frame_url: (await uploadFrame(lastPng, 'image/png', 'last.png', KEY_B)).s3_uri,
+    };
   });
 
   afterAll(async () => {
@@ -121,7 +128,10 @@ describe('E2E: the HTTP doors on the local stack', () => {
     it('hands out a presigned PUT whose signature covers the content type, and a job made from the upload completes', async () => {
       // Arrange
       const submissionsBefore = stack.emulator?.submissions() ?? 0;
-      const answer = await api('/v2/uploads', { key: KEY_A, body: { content_type: 'image/png' } });
+      const answer = await api('/v2/uploads', {
+        key: KEY_A,
+        body: { content_type: 'image/png', content_length: firstPng.length },
+      });
       const upload = answer.body as { upload_url: string; s3_uri: string; headers: Record<string, string> };
       const key = upload.s3_uri.replace(`s3://${stack.endpoints.bucket}/`, '');
 
@@ -142,7 +152,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
 
       // Assert
       expect(answer.status).toBe(201);
-      expect(key).toMatch(/^uploads\/[0-9A-HJKMNP-TV-Z]{26}\/frame\.png$/);
+      expect(key).toMatch(new RegExp(`^uploads/${stack.ownerOf(KEY_A)}/[0-9A-HJKMNP-TV-Z]{26}/frame\\.png$`));
       expect(wrongType.status).toBe(403);
       expect(put.status).toBe(200);
       const head = await s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: key }));
@@ -180,7 +190,9 @@ describe('E2E: the HTTP doors on the local stack', () => {
       });
       expect(missing.status).toBe(400);
       expect(missing.body.error).toMatchObject({
-        details: [{ field: 'first_frame_url', rule: expect.stringMatching(/was not found/) }],
+        details: [
+          { field: 'first_frame_url', rule: 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)' },
+        ],
       });
       expect(stack.stepFunctions.list(stack.endpoints.stateMachineArn)).toHaveLength(executionsBefore);
       expect(stack.emulator?.submissions()).toBe(submissionsBefore);
@@ -337,7 +349,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
       for (let i = 0; i < 5; i++) {
         const answer = await api('/v2/pixverse-5-transition', {
           key: KEY_B,
-          body: transition(`job ${i} of key B ${NEVER_FINISH}`),
+          body: transitionOfB(`job ${i} of key B ${NEVER_FINISH}`),
         });
         expect(answer.status).toBe(202);
         ofB.push(String(answer.body.request_id));

@@ -12,9 +12,11 @@ import {
   API_KEY,
   authCases,
   bodyCases,
+  FOREIGN_OBJECTS,
   type FrameFileCase,
   type Frames,
   frameFileCases,
+  frameScopeCases,
   goodTransition,
   type HttpCase,
   idempotencyKeyCases,
@@ -23,10 +25,14 @@ import {
   type ManifestCase,
   manifestCases,
   methodCases,
+  NOT_YOURS_RULE,
   nonPublicUrlCases,
+  type PresignedUploadCase,
   parameterCases,
   pathCases,
+  presignedUploadCases,
   type Refusal,
+  TENANT,
   uploadCases,
 } from './badInputCorpus';
 
@@ -58,7 +64,10 @@ interface Answer {
 interface Effects {
   executions: number;
   submitRequests: number;
+  /** Job records in the jobs table. */
   jobs: number;
+  /** Every item in the jobs table: job records, and anything else a create writes (usage counters). */
+  items: number;
 }
 
 describe('E2E: bad input is refused on the local stack', () => {
@@ -77,7 +86,7 @@ describe('E2E: bad input is refused on the local stack', () => {
     stack = await startLocalStack({
       port: 0,
       dataDir: workDir,
-      apiKeys: [API_KEY],
+      apiKeys: [`${TENANT}:${API_KEY}`],
       segmindApiKey: '',
       emulator: { latencySeconds: 1 },
       pollFirstSeconds: 1,
@@ -108,6 +117,7 @@ describe('E2E: bad input is refused on the local stack', () => {
     for (const frame of frameFileCases) {
       await put(`uploads/bad-input/${frame.key}`, frame.bytes(), frame.contentType);
     }
+    for (const key of Object.values(FOREIGN_OBJECTS)) await put(key, first, 'image/png');
     await put('inbox/frames/first.png', first, 'image/png');
     await put('inbox/frames/last.png', last, 'image/png');
     for (const [name, bytes] of Object.entries(inboxFrames)) {
@@ -177,13 +187,20 @@ describe('E2E: bad input is refused on the local stack', () => {
   }
 
   async function effects(): Promise<Effects> {
-    const jobs = await dynamo.send(new ScanCommand({ TableName: stack.endpoints.jobsTable, Select: 'COUNT' }));
+    const count = (filter?: object) =>
+      dynamo
+        .send(new ScanCommand({ TableName: stack.endpoints.jobsTable, Select: 'COUNT', ...filter }))
+        .then((answer) => answer.Count ?? 0);
     return {
       executions: stack.stateMachines
         .all()
         .reduce((sum, machine) => sum + machine.list(machine.stateMachineArn).length, 0),
       submitRequests: emulator.submitRequests(),
-      jobs: jobs.Count ?? 0,
+      jobs: await count({
+        FilterExpression: 'attribute_exists(#request)',
+        ExpressionAttributeNames: { '#request': 'request' },
+      }),
+      items: await count(),
     };
   }
 
@@ -280,6 +297,70 @@ describe('E2E: bad input is refused on the local stack', () => {
         rule: frame.rule,
       };
       await expectRefused(c);
+    });
+  });
+
+  describe("s3:// frames that are not the tenant's (one refusal for all)", () => {
+    const answers = new Map<string, Answer>();
+
+    it.each(frameScopeCases)('$name', async (c: HttpCase) => {
+      // Arrange
+      const before = await effects();
+
+      // Act
+      const answer = await sendCase(c);
+      await stack.idle();
+
+      // Assert
+      expectRefusal(answer, c);
+      expect(await effects()).toEqual(before);
+      answers.set(c.name, answer);
+    });
+
+    it('answers every one of them with the same bytes, naming no object', () => {
+      expect([...answers.keys()]).toEqual(frameScopeCases.map((c) => c.name));
+      for (const answer of answers.values()) {
+        expect(JSON.parse(answer.text)).toEqual({
+          error: {
+            code: 'invalid_request',
+            message: `Invalid request: first_frame_url ${NOT_YOURS_RULE}`,
+            details: [{ field: 'first_frame_url', rule: NOT_YOURS_RULE }],
+          },
+        });
+      }
+      expect(new Set([...answers.values()].map((answer) => `${answer.status} ${answer.text}`)).size).toBe(1);
+    });
+  });
+
+  describe('presigned uploads used other than as signed: the S3 server refuses them', () => {
+    it.each(presignedUploadCases)('$name', async (c: PresignedUploadCase) => {
+      // Arrange
+      const before = await effects();
+      const asked = await send({
+        method: 'POST',
+        path: '/v2/uploads',
+        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify(c.request),
+      });
+      expect(asked.status, asked.text).toBe(201);
+      const upload = JSON.parse(asked.text) as { upload_url: string; s3_uri: string };
+      expect(new URL(upload.upload_url).origin).toBe(new URL(stack.endpoints.s3Url).origin);
+
+      // Act: straight to S3, the body's real length in Content-Length.
+      const refused = await fetch(upload.upload_url, {
+        method: 'PUT',
+        headers: { 'content-type': c.put.contentType },
+        body: c.put.body(),
+      });
+      const text = await refused.text();
+
+      // Assert
+      expect(refused.status, text).toBe(c.s3Status);
+      expect(text).toMatch(new RegExp(`^<\\?xml[^>]*\\?>\\s*<Error><Code>${c.s3Code}</Code>`));
+      const key = upload.s3_uri.replace(`s3://${stack.endpoints.bucket}/`, '');
+      expect(key.startsWith(`uploads/${TENANT}/`)).toBe(true);
+      await expect(s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: key }))).rejects.toThrow();
+      expect(await effects()).toEqual(before);
     });
   });
 

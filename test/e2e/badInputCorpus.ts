@@ -5,10 +5,29 @@
  * and rule the error must name.
  */
 
-/** The API key the corpus calls with (the stack is started with it). */
+/** The API key the corpus calls with (the stack is started with it, as a key of TENANT). */
 export const API_KEY = 'bad-input-key';
+/** The tenant API_KEY belongs to: its uploads are under `uploads/bad-input/`. */
+export const TENANT = 'bad-input';
+/** Another tenant of the same stack, whose frames the corpus must not be able to use. */
+export const OTHER_TENANT = 'bad-input-other';
 /** The bucket of the local stack. */
 export const BUCKET = 'framebridge-local';
+
+/**
+ * Objects that exist in the bucket but are not the tenant's to use as frames:
+ * put there before the corpus runs (the test puts each one; any valid image will do).
+ */
+export const FOREIGN_OBJECTS = {
+  /** Another tenant's upload. */
+  otherTenant: `uploads/${OTHER_TENANT}/01JABCDEFGHJKMNPQRSTVWXYZ0/first.png`,
+  /** A frame of the S3 intake. */
+  inbox: 'inbox/frames/first.png',
+  /** Another job's result. */
+  jobResult: 'jobs/01JABCDEFGHJKMNPQRSTVWXYZ0/video.mp4',
+  /** An upload from before uploads had tenants. */
+  untenanted: 'uploads/01JABCDEFGHJKMNPQRSTVWXYZ0/first.png',
+} as const;
 
 /** What a refusal must say: the field it names and the rule (matched against the detail, else the message). */
 export interface Refusal {
@@ -150,11 +169,6 @@ export const parameterCases: HttpCase[] = [
     invalid('last_frame_url', /at most 2048 characters/),
   ),
   transition(
-    'first_frame_url: s3:// in another bucket',
-    { first_frame_url: 's3://someone-elses-bucket/uploads/first.png' },
-    invalid('first_frame_url', new RegExp(`must be in s3://${BUCKET}/`)),
-  ),
-  transition(
     'last_frame_url: s3:// without a key',
     { last_frame_url: `s3://${BUCKET}` },
     invalid('last_frame_url', FRAME_RULE),
@@ -163,11 +177,6 @@ export const parameterCases: HttpCase[] = [
     'first_frame_url: s3:// with an upper-case bucket',
     { first_frame_url: 's3://FrameBridge/uploads/first.png' },
     invalid('first_frame_url', FRAME_RULE),
-  ),
-  transition(
-    'first_frame_url: s3:// object that does not exist',
-    { first_frame_url: `s3://${BUCKET}/uploads/bad-input/does-not-exist.png` },
-    invalid('first_frame_url', /must name an existing object/),
   ),
   transition('duration: 6', { duration: 6 }, invalid('duration', /must be 5 or 8/)),
   transition('duration: "5" (a string)', { duration: '5' }, invalid('duration', /must be 5 or 8/)),
@@ -401,6 +410,33 @@ export const idempotencyKeyCases: HttpCase[] = (
   ...invalid('Idempotency-Key', IDEMPOTENCY_RULE),
 }));
 
+/** The one rule every s3:// frame the tenant may not use is refused with, whatever the reason. */
+export const NOT_YOURS_RULE = 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)';
+const NOT_YOURS = /^must be an s3:\/\/ URI of a frame this tenant uploaded \(POST \/v2\/uploads\)$/;
+
+/**
+ * s3:// frames the tenant may not use: another tenant's, outside its uploads,
+ * in another bucket, or missing. Every one (all on first_frame_url) must get
+ * exactly the same answer, byte for byte: nothing tells what the bucket holds.
+ */
+export const frameScopeCases: HttpCase[] = (
+  [
+    ["another tenant's upload (exists)", `s3://${BUCKET}/${FOREIGN_OBJECTS.otherTenant}`],
+    ['a frame under inbox/ (exists)', `s3://${BUCKET}/${FOREIGN_OBJECTS.inbox}`],
+    ["a job's result under jobs/ (exists)", `s3://${BUCKET}/${FOREIGN_OBJECTS.jobResult}`],
+    ['an upload of no tenant (exists)', `s3://${BUCKET}/${FOREIGN_OBJECTS.untenanted}`],
+    ["a missing object under the tenant's uploads", `s3://${BUCKET}/uploads/${TENANT}/does-not-exist.png`],
+    ["a missing object under another tenant's uploads", `s3://${BUCKET}/uploads/${OTHER_TENANT}/nothing.png`],
+    [
+      "a .. path from the tenant's uploads to another's",
+      `s3://${BUCKET}/uploads/${TENANT}/../${FOREIGN_OBJECTS.otherTenant.slice('uploads/'.length)}`,
+    ],
+    ['the same key in another bucket', 's3://someone-elses-bucket/uploads/bad-input/good/first.png'],
+  ] as const
+).map(([label, uri]) =>
+  transition(`first_frame_url: ${label}`, { first_frame_url: uri }, invalid('first_frame_url', NOT_YOURS)),
+);
+
 /** Ids a client may put in `/v2/requests/{id}`: never a 5xx. */
 const badIds: { label: string; segment: string; status: 400 | 404 }[] = [
   { label: '..%2F.. (traversal)', segment: '..%2F..', status: 400 },
@@ -491,11 +527,20 @@ const UPLOADS = '/v2/uploads';
 const CONTENT_TYPE_RULE = /must be one of image\/png, image\/jpeg, image\/webp/;
 const FILENAME_RULE = /must start with a letter or digit and hold only letters, digits/;
 
-const upload = (name: string, body: unknown, refusal: Refusal): HttpCase => ({
+const CONTENT_LENGTH_RULE = /must be the image's size in bytes, a whole number from 1 to 20971520 \(20 MB\)/;
+const MB20 = 20 * 1024 * 1024;
+
+/** POST /v2/uploads with `body`; an object body gets a good content_length unless it sets its own (or omits it). */
+const upload = (name: string, body: unknown, refusal: Refusal, omit: readonly string[] = []): HttpCase => ({
   name: `POST /v2/uploads: ${name}`,
   method: 'POST',
   path: UPLOADS,
-  json: () => body,
+  json: () => {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+    const withLength: Record<string, unknown> = { content_length: 1024, ...body };
+    for (const field of omit) delete withLength[field];
+    return withLength;
+  },
   ...refusal,
 });
 
@@ -530,6 +575,39 @@ export const uploadCases: HttpCase[] = [
     invalid('bucket', /is not a known field/),
   ),
   upload('unknown field key', { content_type: 'image/png', key: 'jobs/x' }, invalid('key', /is not a known field/)),
+  upload('content_length missing', { content_type: 'image/png' }, invalid('content_length', /is required/), [
+    'content_length',
+  ]),
+  upload(
+    'content_length 0',
+    { content_type: 'image/png', content_length: 0 },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
+  upload(
+    'content_length 20 MB + 1 byte',
+    { content_type: 'image/png', content_length: MB20 + 1 },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
+  upload(
+    'content_length 5 GB',
+    { content_type: 'image/png', content_length: 5 * 1024 ** 3 },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
+  upload(
+    'content_length -1',
+    { content_type: 'image/png', content_length: -1 },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
+  upload(
+    'content_length 1.5',
+    { content_type: 'image/png', content_length: 1.5 },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
+  upload(
+    'content_length "1024" (a string)',
+    { content_type: 'image/png', content_length: '1024' },
+    invalid('content_length', CONTENT_LENGTH_RULE),
+  ),
   upload('body an array', [{ content_type: 'image/png' }], invalid('body', /must be a JSON object/)),
   upload('body null', null, invalid('body', /must be a JSON object/)),
   {
@@ -555,7 +633,61 @@ export const uploadCases: HttpCase[] = [
   },
 ];
 
-const FORBIDDEN = { status: 403, code: 'forbidden', field: 'x-api-key', rule: /A valid x-api-key header is required/ };
+/**
+ * A presigned upload used other than as it was signed: the S3 server itself
+ * must refuse the PUT (403, S3's `SignatureDoesNotMatch`), whatever the API
+ * said when it signed it, and store nothing.
+ */
+export interface PresignedUploadCase {
+  name: string;
+  /** The body of POST /v2/uploads (accepted: 201). */
+  request: { content_type: string; content_length: number };
+  /** The PUT to the presigned URL: this content type, this body (its length computed by the client). */
+  put: { contentType: string; body: () => Uint8Array };
+  s3Status: 403;
+  s3Code: 'SignatureDoesNotMatch';
+}
+
+/** A PNG signature then zeros: S3 looks only at the size and the type. */
+const pngOfSize = (bytes: number) => {
+  const body = new Uint8Array(bytes);
+  body.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return body;
+};
+
+const s3Refuses = { s3Status: 403, s3Code: 'SignatureDoesNotMatch' } as const;
+
+export const presignedUploadCases: PresignedUploadCase[] = [
+  {
+    name: '20 MB + 1 byte on a URL signed for 20 MB',
+    request: { content_type: 'image/png', content_length: MB20 },
+    put: { contentType: 'image/png', body: () => pngOfSize(MB20 + 1) },
+    ...s3Refuses,
+  },
+  {
+    name: '20 MB + 1 byte on a URL signed for 1 KB',
+    request: { content_type: 'image/png', content_length: 1024 },
+    put: { contentType: 'image/png', body: () => pngOfSize(MB20 + 1) },
+    ...s3Refuses,
+  },
+  {
+    name: '1 KB - 1 byte on a URL signed for 1 KB',
+    request: { content_type: 'image/png', content_length: 1024 },
+    put: { contentType: 'image/png', body: () => pngOfSize(1023) },
+    ...s3Refuses,
+  },
+  ...['image/jpeg', 'image/svg+xml', 'text/html', 'application/octet-stream'].map(
+    (contentType): PresignedUploadCase => ({
+      name: `a PNG upload sent as ${contentType}`,
+      request: { content_type: 'image/png', content_length: 1024 },
+      put: { contentType, body: () => pngOfSize(1024) },
+      ...s3Refuses,
+    }),
+  ),
+];
+
+const UNAUTHORIZED = { status: 401, code: 'unauthorized', field: 'x-api-key', rule: /An x-api-key header is required/ };
+const FORBIDDEN = { status: 403, code: 'forbidden', field: 'x-api-key', rule: /The x-api-key is unknown or revoked/ };
 
 const keyedRoutes: { method: string; path: string; json?: (frames: Frames) => unknown }[] = [
   { method: 'POST', path: TRANSITION, json: (frames) => goodTransition(frames) },
@@ -572,7 +704,7 @@ export const authCases: HttpCase[] = [
       name: `${route.method} ${route.path} without x-api-key`,
       ...route,
       apiKey: null,
-      ...FORBIDDEN,
+      ...UNAUTHORIZED,
     }),
   ),
   ...(
@@ -584,7 +716,17 @@ export const authCases: HttpCase[] = [
     ] as const
   ).flatMap(([label, apiKey]) =>
     [keyedRoutes[0], keyedRoutes[4]].flatMap((route) =>
-      route ? [{ name: `${route.method} ${route.path} with ${label}`, ...route, apiKey, ...FORBIDDEN }] : [],
+      route
+        ? [
+            {
+              name: `${route.method} ${route.path} with ${label}`,
+              ...route,
+              apiKey,
+              // API Gateway treats an empty identity header as a missing one.
+              ...(apiKey === '' ? UNAUTHORIZED : FORBIDDEN),
+            },
+          ]
+        : [],
     ),
   ),
 ];

@@ -42,7 +42,7 @@ describe('E2E: EventBridge events on the local stack', () => {
       retryIntervalMs: 20,
     });
     const { endpoints } = stack;
-    frameUris = await uploadExampleFrames(endpoints, 'e2e-events');
+    frameUris = await uploadExampleFrames(endpoints, stack.ownerOf(API_KEY), 'e2e-events');
   });
 
   afterAll(async () => {

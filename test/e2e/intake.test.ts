@@ -42,7 +42,8 @@ describe('E2E: the S3 intake on the local stack', () => {
     });
     const { endpoints } = stack;
     bucket = endpoints.bucket;
-    owner = `s3:${bucket}`;
+    // The intake's jobs belong to the intake tenant (intakeTenant, default 'intake').
+    owner = 'intake';
     s3 = localS3Client(endpoints);
     jobs = localJobsClient(endpoints);
     for (const name of ['first.png', 'last.png']) {

@@ -186,7 +186,17 @@ describe('E2E: the transition pipeline on the local stack', () => {
 
   it('requires an API key and hides jobs from other keys', async () => {
     const anonymous = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`);
-    expect(anonymous.status).toBe(403);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({
+      error: { code: 'unauthorized', message: 'An x-api-key header is required' },
+    });
+    const stranger = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`, {
+      headers: { 'x-api-key': 'not-a-key-of-this-stack' },
+    });
+    expect(stranger.status).toBe(403);
+    expect(await stranger.json()).toEqual({
+      error: { code: 'forbidden', message: 'The x-api-key is unknown or revoked' },
+    });
     const unknown = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`, {
       headers: { 'x-api-key': 'e2e-key' },
     });

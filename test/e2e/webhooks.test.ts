@@ -112,7 +112,7 @@ describe('E2E: webhooks on the local stack', () => {
     if (!machine) throw new Error('the local stack runs no webhook delivery state machine');
     delivery = machine;
     jobs = localJobsClient(endpoints);
-    frameUris = await uploadExampleFrames(endpoints, 'e2e-webhooks');
+    frameUris = await uploadExampleFrames(endpoints, stack.ownerOf(API_KEY), 'e2e-webhooks');
   });
 
   afterAll(async () => {

@@ -1,6 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JOBS_TABLE } from '../../lambdas/core/contract';
+import {
+  API_KEY_HEADER,
+  AUTH_REFUSALS,
+  AUTHORIZER_CACHE_SECONDS,
+  JOBS_TABLE,
+  KEYS_TABLE,
+} from '../../lambdas/core/contract';
 import { openApiDocument } from '../../lambdas/core/openapi';
 import { apiRoutesFromTemplate } from '../../local/apiRoutes';
 import {
@@ -11,10 +17,14 @@ import {
   buildTemplate,
   environmentOf,
   functionIdFor,
+  jobsTableId,
+  keysTableId,
   logicalIdOfType,
+  propertiesOf,
   resourcesFor,
   resourcesOfType,
   roleIdOf,
+  stageMethodSettings,
   statementsOf,
 } from './templateHelpers';
 
@@ -25,6 +35,17 @@ const CANCEL = 'lambdas/jobs/cancelRequest.ts';
 const LIST = 'lambdas/jobs/listRequests.ts';
 const UPLOAD = 'lambdas/uploads/createUpload.ts';
 const OPENAPI = 'lambdas/openapi/getOpenApi.ts';
+const AUTHORIZER = 'lambdas/auth/authorizer.ts';
+
+/** Every route a caller needs a key for. */
+const V2_ROUTES = [
+  ['POST', '/v2/pixverse-5-transition', CREATE],
+  ['GET', '/v2/requests/{id}/status', STATUS],
+  ['GET', '/v2/requests/{id}', RESULT],
+  ['DELETE', '/v2/requests/{id}', CANCEL],
+  ['GET', '/v2/requests', LIST],
+  ['POST', '/v2/uploads', UPLOAD],
+] as const;
 
 let built: BuiltApp;
 
@@ -77,17 +98,13 @@ describe('Infra: api routes', () => {
     ]);
   });
 
-  it('proxies each v2 route to its own Lambda and requires an API key', () => {
-    for (const [httpMethod, path, handler] of [
-      ['POST', '/v2/pixverse-5-transition', CREATE],
-      ['GET', '/v2/requests/{id}/status', STATUS],
-      ['GET', '/v2/requests/{id}', RESULT],
-      ['DELETE', '/v2/requests/{id}', CANCEL],
-      ['GET', '/v2/requests', LIST],
-      ['POST', '/v2/uploads', UPLOAD],
-    ] as const) {
+  it('proxies each v2 route to its own Lambda and requires a key, checked by the authorizer', () => {
+    const authorizerId = logicalIdOfType(built.json, 'AWS::ApiGateway::Authorizer');
+    for (const [httpMethod, path, handler] of V2_ROUTES) {
       const properties = method(httpMethod, path);
-      expect(properties.ApiKeyRequired, path).toBe(true);
+      expect(properties, path).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      // Keys are the authorizer's: no usage-plan key is asked for on top.
+      expect(properties.ApiKeyRequired, path).not.toBe(true);
       expect(properties.Integration, path).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       expect(JSON.stringify(properties.Integration), path).toContain(`"${functionIdFor(built.json, handler)}","Arn"`);
     }
@@ -98,6 +115,7 @@ describe('Infra: api routes', () => {
 
     expect(openapi.ApiKeyRequired).not.toBe(true);
     expect(openapi.AuthorizationType).toBe('NONE');
+    expect(openapi).not.toHaveProperty('AuthorizerId');
     expect(JSON.stringify(openapi.Integration)).toContain(`"${functionIdFor(built.json, OPENAPI)}","Arn"`);
   });
 
@@ -117,8 +135,8 @@ describe('Infra: api routes', () => {
     // Assert
     expect(documented.map((d) => d.route).sort()).toEqual(served.map((r) => `${r.method} ${r.path}`).sort());
     for (const { route, apiKeyRequired } of documented) {
-      const servedRoute = served.find((r) => `${r.method} ${r.path}` === route);
-      expect(servedRoute?.apiKeyRequired, route).toBe(apiKeyRequired);
+      const [httpMethod = '', path = ''] = route.split(' ');
+      expect(method(httpMethod, path).AuthorizationType === 'CUSTOM', route).toBe(apiKeyRequired);
     }
   });
 
@@ -167,6 +185,7 @@ describe('Infra: api routes', () => {
 
     expect(healthz.ApiKeyRequired).not.toBe(true);
     expect(healthz.AuthorizationType).toBe('NONE');
+    expect(healthz).not.toHaveProperty('AuthorizerId');
     expect(healthz.Integration).toMatchObject({
       Type: 'MOCK',
       RequestTemplates: { 'application/json': '{"statusCode": 200}' },
@@ -174,16 +193,29 @@ describe('Infra: api routes', () => {
     });
   });
 
-  it('throttles every key through one usage plan holding the first key', () => {
-    built.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 10, BurstLimit: 20 },
-      ApiStages: [{ ApiId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::RestApi') }, Stage: Match.anyValue() }],
+  it('throttles every route on the stage, with no usage plan or API Gateway key left', () => {
+    built.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
     });
-    built.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
-      KeyId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::ApiKey') },
-      KeyType: 'API_KEY',
-      UsagePlanId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::UsagePlan') },
-    });
+    for (const type of ['AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey', 'AWS::ApiGateway::ApiKey']) {
+      built.template.resourceCountIs(type, 0);
+    }
+  });
+
+  it('throttles the paid submit route harder than the stage, and no other route on its own', () => {
+    const methodSettings = stageMethodSettings(built.json);
+
+    // API Gateway's method path: '/' escaped as '~1'.
+    expect(methodSettings.filter((setting) => setting.ResourcePath !== '/*')).toEqual([
+      expect.objectContaining({
+        HttpMethod: 'POST',
+        ResourcePath: '/~1v2~1pixverse-5-transition',
+        ThrottlingRateLimit: 5,
+        ThrottlingBurstLimit: 10,
+      }),
+    ]);
   });
 
   it('logs access and execution, and traces, on its stage', () => {
@@ -191,10 +223,48 @@ describe('Infra: api routes', () => {
       StageName: 'prod',
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
-      MethodSettings: [
+      MethodSettings: Match.arrayWith([
         Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'INFO', DataTraceEnabled: false }),
-      ],
+      ]),
     });
+  });
+
+  it('logs, for each request, the tenant and the key id the authorizer resolved, as JSON', () => {
+    const [, stage] = resourcesOfType(built.json, 'AWS::ApiGateway::Stage')[0] ?? [];
+    const setting = stage?.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
+
+    const format = JSON.parse(setting.Format) as Record<string, string>;
+
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      tenantId: '$context.authorizer.tenantId',
+      keyId: '$context.authorizer.keyId',
+    });
+    expect(setting.DestinationArn).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'],
+    });
+  });
+
+  it('answers a missing key 401 and an unknown or revoked key 403, each a JSON error with the contract’s code', () => {
+    for (const [type, refusal] of [
+      ['UNAUTHORIZED', AUTH_REFUSALS.missing],
+      ['ACCESS_DENIED', AUTH_REFUSALS.refused],
+    ] as const) {
+      const responses = resourcesOfType(built.json, 'AWS::ApiGateway::GatewayResponse').filter(
+        ([, response]) => response.Properties.ResponseType === type,
+      );
+      expect(responses, type).toHaveLength(1);
+      const properties = responses[0]?.[1].Properties ?? {};
+      expect(properties, type).toMatchObject({
+        StatusCode: String(refusal.status),
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
+        RestApiId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::RestApi') },
+      });
+      const body = JSON.parse((properties.ResponseTemplates as Record<string, string>)['application/json'] ?? '');
+      expect(body, type).toEqual({ error: { code: refusal.code, message: refusal.message } });
+    }
+    expect([AUTH_REFUSALS.missing.status, AUTH_REFUSALS.refused.status]).toEqual([401, 403]);
   });
 
   it('shapes the gateway’s own errors like the handlers’ `{error:{code,message}}`', () => {
@@ -208,7 +278,7 @@ describe('Infra: api routes', () => {
 });
 
 describe('Infra: api functions', () => {
-  const tableId = (): string => logicalIdOfType(built.json, 'AWS::DynamoDB::Table');
+  const tableId = (): string => jobsTableId(built.json);
   /** The transition workflow (other state machines, such as webhook delivery, may exist). */
   const stateMachineId = (): string => {
     const machines = resourcesOfType(built.json, 'AWS::StepFunctions::StateMachine').filter(([, machine]) =>
@@ -260,10 +330,15 @@ describe('Infra: api functions', () => {
 
   it('lets the create function start this state machine and read frames (objects) of the bucket, nothing more', () => {
     const statements = statementsOf(built.json, CREATE);
+    const frameObjects = resourcesFor(statements, 's3:GetObject');
 
     expect(ownActions(CREATE)).toEqual([...TABLE_CREATE, 's3:GetObject', 'states:StartExecution'].sort());
     expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: stateMachineId() }]);
-    expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/*')]);
+    // Objects of this bucket only; which prefixes is frameGrants.test.ts's.
+    expect(frameObjects.length).toBeGreaterThan(0);
+    for (const objects of frameObjects) {
+      expect(objects).toEqual(arnWithSuffix(bucketId(), expect.stringMatching(/^\/.*\*$/)));
+    }
   });
 
   it('lets no API function but the create function start the transition workflow', () => {
@@ -340,5 +415,141 @@ describe('Infra: api functions', () => {
 
   it('gives the OpenAPI function no access to anything', () => {
     expect(ownActions(OPENAPI)).toEqual([]);
+  });
+
+  it('caps the public OpenAPI function with a small reserved concurrency, so it cannot starve the workflow', () => {
+    expect(propertiesOf(built.json, OPENAPI).ReservedConcurrentExecutions).toBe(2);
+  });
+});
+
+describe('Infra: api authorizer', () => {
+  const authorizerId = (): string => logicalIdOfType(built.json, 'AWS::ApiGateway::Authorizer');
+  const ownActions = (handler: string) =>
+    actionsOf(statementsOf(built.json, handler)).filter((a) => !/^(logs|xray):/.test(a));
+
+  it('resolves the x-api-key header with one REQUEST authorizer, its answer cached five minutes per key', () => {
+    built.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    built.template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
+      RestApiId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::RestApi') },
+    });
+    // A revoked key must stop working within five minutes.
+    expect(AUTHORIZER_CACHE_SECONDS).toBeGreaterThan(0);
+    expect(AUTHORIZER_CACHE_SECONDS).toBeLessThanOrEqual(300);
+    expect(API_KEY_HEADER).toBe('x-api-key');
+  });
+
+  it('runs the authorizer handler', () => {
+    const [, authorizer] = resourcesOfType(built.json, 'AWS::ApiGateway::Authorizer')[0] ?? [];
+
+    expect(JSON.stringify(authorizer?.Properties.AuthorizerUri)).toContain(
+      `"${functionIdFor(built.json, AUTHORIZER)}","Arn"`,
+    );
+  });
+
+  it('guards every /v2 method, and neither /healthz nor /openapi.json', () => {
+    const paths = resourcePaths();
+    const methods = resourcesOfType(built.json, 'AWS::ApiGateway::Method').map(([, m]) => ({
+      route: `${String(m.Properties.HttpMethod)} ${paths[(m.Properties.ResourceId as { Ref: string }).Ref]}`,
+      authorizationType: m.Properties.AuthorizationType,
+      authorizerId: (m.Properties.AuthorizerId as { Ref?: string } | undefined)?.Ref,
+    }));
+    const guarded = methods.filter((m) => m.route.split(' ')[1]?.startsWith('/v2/'));
+
+    expect(guarded.map((m) => m.route).sort()).toEqual(V2_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
+    for (const { route, authorizationType, authorizerId: id } of guarded) {
+      expect({ authorizationType, id }, route).toEqual({ authorizationType: 'CUSTOM', id: authorizerId() });
+    }
+    const open = methods.filter((m) => !guarded.includes(m));
+    expect(open.map((m) => m.route).sort()).toEqual(['GET /healthz', 'GET /openapi.json']);
+    for (const { route, authorizationType, authorizerId: id } of open) {
+      expect({ authorizationType, id }, route).toEqual({ authorizationType: 'NONE', id: undefined });
+    }
+  });
+
+  it('lets API Gateway invoke the authorizer function only as this authorizer', () => {
+    const permissions = resourcesOfType(built.json, 'AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter(
+        (p) =>
+          JSON.stringify(p.FunctionName) ===
+          JSON.stringify({ 'Fn::GetAtt': [functionIdFor(built.json, AUTHORIZER), 'Arn'] }),
+      );
+
+    expect(permissions).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' }),
+    ]);
+    expect(JSON.stringify(permissions[0]?.SourceArn)).toContain(`"/authorizers/",{"Ref":"${authorizerId()}"}`);
+  });
+
+  it('gives the authorizer function exactly the keys table’s name', () => {
+    expect(environmentOf(built.json, AUTHORIZER)).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'framebridge',
+      KEYS_TABLE_NAME: { Ref: keysTableId(built.json) },
+    });
+  });
+
+  it('lets the authorizer only read a key and record its use, on the keys table only', () => {
+    const statements = statementsOf(built.json, AUTHORIZER);
+
+    expect(ownActions(AUTHORIZER)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem']) {
+      expect(resourcesFor(statements, action), action).toEqual([{ 'Fn::GetAtt': [keysTableId(built.json), 'Arn'] }]);
+    }
+  });
+
+  it('gives no other function the keys table: no grant, no variable', () => {
+    const keysTable = `"${keysTableId(built.json)}"`;
+    const authorizerRole = roleIdOf(built.json, functionIdFor(built.json, AUTHORIZER));
+    const otherPolicies = resourcesOfType(built.json, 'AWS::IAM::Policy').filter(
+      ([, p]) => JSON.stringify(p.Properties.Roles) !== JSON.stringify([{ Ref: authorizerRole }]),
+    );
+    const otherFunctions = resourcesOfType(built.json, 'AWS::Lambda::Function').filter(
+      ([id]) => id !== functionIdFor(built.json, AUTHORIZER),
+    );
+
+    expect(otherPolicies.length).toBeGreaterThan(0);
+    for (const [id, policy] of otherPolicies) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument), id).not.toContain(keysTable);
+    }
+    for (const [id, fn] of otherFunctions) {
+      expect(JSON.stringify(fn.Properties.Environment), id).not.toContain(keysTable);
+    }
+  });
+});
+
+describe('Infra: keys table', () => {
+  const keysTable = (): Record<string, unknown> =>
+    resourcesOfType(built.json, 'AWS::DynamoDB::Table').find(([id]) => id === keysTableId(built.json))?.[1]
+      .Properties ?? {};
+
+  it('is keyed by the public key id only, with no index and no expiry', () => {
+    expect(keysTable()).toMatchObject({
+      KeySchema: [{ AttributeName: KEYS_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: KEYS_TABLE.partitionKey, AttributeType: 'S' }],
+    });
+    expect(keysTable()).not.toHaveProperty('GlobalSecondaryIndexes');
+    expect(keysTable()).not.toHaveProperty('TimeToLiveSpecification');
+  });
+
+  it('bills on demand, recovers to a point in time, is encrypted, and is retained when the stack goes', () => {
+    expect(keysTable()).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb.
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(keysTable().SSESpecification).not.toHaveProperty('KMSMasterKeyId');
+    built.template.templateMatches({
+      Resources: { [keysTableId(built.json)]: { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } },
+    });
+  });
+
+  it('is not the jobs table', () => {
+    expect(keysTableId(built.json)).not.toBe(jobsTableId(built.json));
+    built.template.resourceCountIs('AWS::DynamoDB::Table', 2);
   });
 });

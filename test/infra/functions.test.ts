@@ -19,6 +19,7 @@ describe('Infra: functions', () => {
       .sort();
 
     expect(handlers).toEqual([
+      'lambdas/auth/authorizer.ts',
       'lambdas/intake/s3Manifest.ts',
       'lambdas/intake/writeOutbox.ts',
       'lambdas/jobs/cancelRequest.ts',
@@ -27,6 +28,7 @@ describe('Infra: functions', () => {
       'lambdas/jobs/getStatus.ts',
       'lambdas/jobs/listRequests.ts',
       'lambdas/openapi/getOpenApi.ts',
+      'lambdas/secrets/initWebhookSecret.ts',
       'lambdas/uploads/createUpload.ts',
       'lambdas/webhooks/deliverWebhook.ts',
       'lambdas/webhooks/notify.ts',

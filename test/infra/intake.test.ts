@@ -8,6 +8,7 @@ import {
   buildTemplate,
   environmentOf,
   functionIdFor,
+  jobsTableId,
   logicalIdOfType,
   resourcesFor,
   resourcesOfType,
@@ -138,7 +139,7 @@ describe('Infra: S3 intake rules', () => {
 
 describe('Infra: S3 intake functions', () => {
   const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
-  const tableId = () => logicalIdOfType(built.json, 'AWS::DynamoDB::Table');
+  const tableId = () => jobsTableId(built.json);
   const nonLogging = (actions: string[]) => actions.filter((a) => !/^(logs|xray):/.test(a));
 
   it('gives each function exactly its environment', () => {

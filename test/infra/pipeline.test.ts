@@ -61,6 +61,7 @@ describe('Infra: TransitionPipeline defaults', () => {
     const { pipeline } = defaults.stack;
 
     expect(pipeline.api).toBeDefined();
+    expect(pipeline.keysTable).toBeDefined();
     expect(pipeline.intake).toBeDefined();
     expect(pipeline.videoBucket).toBeDefined();
     expect(pipeline.alarms).toHaveLength(5);
@@ -108,13 +109,17 @@ describe('Infra: TransitionPipeline defaults', () => {
     expect(outputs.BucketName?.Value).toEqual({ Ref: expect.stringMatching(/^VideoBucket[0-9A-F]{8}$/) });
     expect(outputs.JobsTableName?.Value).toEqual({ Ref: expect.stringMatching(/^JobsTable[0-9A-F]{8}$/) });
     expect(outputs.StateMachineArn?.Value).toEqual({ Ref: expect.stringMatching(/^WorkflowStateMachine[0-9A-F]{8}$/) });
+    // Added with tenants; a table's logical id must not move once deployed.
+    expect(outputs.KeysTableName?.Value).toEqual({ Ref: expect.stringMatching(/^KeysTable[0-9A-F]{8}$/) });
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiUrl',
       'BucketName',
       'EventBusName',
       'JobsTableName',
+      'KeysTableName',
       'SegmindApiKeySecretArn',
       'StateMachineArn',
+      'WebhookSigningSecretArn',
     ]);
   });
 });
@@ -130,9 +135,12 @@ describe('Infra: TransitionPipeline options', () => {
     // Assert
     const template = Template.fromStack(stack);
     expect(pipeline.api).toBeUndefined();
+    expect(pipeline.keysTable).toBeUndefined();
     expect(pipeline.intake).toBeUndefined();
     expect(pipeline.alarms).toEqual([]);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    // The jobs table only: without the API there are no keys to hold.
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);

@@ -3,8 +3,20 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionPipelineProps } from '../../infra/constructs/transitionPipeline';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
+import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract';
 import { extractStateMachineDefinition } from '../../local/template';
-import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, environmentOf, logicalIdOfType } from './templateHelpers';
+import {
+  BUILD_TIMEOUT_MS,
+  type BuiltApp,
+  buildTemplate,
+  environmentOf,
+  logicalIdOfType,
+  resourcesOfType,
+  stageMethodSettings,
+} from './templateHelpers';
+
+const CREATE = 'lambdas/jobs/createTransition.ts';
+const INTAKE = 'lambdas/intake/s3Manifest.ts';
 
 const build = (pipeline: TransitionPipelineProps) => (): unknown =>
   createFramebridgeApp({ skipBundling: true, nag: false, props: { pipeline } });
@@ -21,7 +33,15 @@ beforeAll(() => {
       pollIntervalSeconds: 3,
       maxVideoBytes: 100_000_000,
       executionTimeout: Duration.minutes(45),
-      apiOptions: { throttleRateLimit: 2, throttleBurstLimit: 4, stageName: 'v1' },
+      apiOptions: {
+        throttleRateLimit: 2,
+        throttleBurstLimit: 4,
+        submitRateLimit: 1,
+        submitBurstLimit: 3,
+        stageName: 'v1',
+      },
+      tenantLimits: { maxActiveJobs: 5, maxJobsPerDay: 50 },
+      intakeTenant: 'acme-intake',
     },
   });
 }, BUILD_TIMEOUT_MS);
@@ -54,8 +74,52 @@ describe('Infra: construct props', () => {
     tuned.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'jobs/', ExpirationInDays: 14 })]) },
     });
-    tuned.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 2, BurstLimit: 4 } });
     tuned.template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'v1' });
+  });
+
+  it('applies the stage’s and the submit route’s throttling', () => {
+    const throttling = stageMethodSettings(tuned.json).map(
+      ({ HttpMethod, ResourcePath, ThrottlingRateLimit, ThrottlingBurstLimit }) => ({
+        HttpMethod,
+        ResourcePath,
+        ThrottlingRateLimit,
+        ThrottlingBurstLimit,
+      }),
+    );
+
+    expect(throttling).toEqual([
+      { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 },
+      {
+        HttpMethod: 'POST',
+        ResourcePath: '/~1v2~1pixverse-5-transition',
+        ThrottlingRateLimit: 1,
+        ThrottlingBurstLimit: 3,
+      },
+    ]);
+  });
+
+  it('passes the tenant limit defaults to what creates jobs (API and intake), and the intake tenant to the intake', () => {
+    const limits = { FRAMEBRIDGE_MAX_ACTIVE_JOBS: '5', FRAMEBRIDGE_MAX_JOBS_PER_DAY: '50' };
+
+    expect(environmentOf(tuned.json, CREATE)).toMatchObject(limits);
+    expect(environmentOf(tuned.json, CREATE)).not.toHaveProperty('FRAMEBRIDGE_INTAKE_TENANT');
+    expect(environmentOf(tuned.json, INTAKE)).toMatchObject({ ...limits, FRAMEBRIDGE_INTAKE_TENANT: 'acme-intake' });
+    for (const [id, fn] of resourcesOfType(tuned.json, 'AWS::Lambda::Function')) {
+      const variables = Object.keys((fn.Properties.Environment as { Variables: object }).Variables);
+      const handler = String(fn.Metadata?.[HANDLER_METADATA_KEY]);
+      if (handler === CREATE || handler === INTAKE) continue;
+      expect(
+        variables.filter((v) => /^FRAMEBRIDGE_(MAX_ACTIVE_JOBS|MAX_JOBS_PER_DAY|INTAKE_TENANT)$/.test(v)),
+        `${id} (${handler})`,
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses an intake tenant that is not a tenant id, naming the rule', () => {
+    expect(build({ intakeTenant: 'Acme Corp' })).toThrow(
+      /intakeTenant must be 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit, got 'Acme Corp'/,
+    );
+    expect(build({ intakeTenant: '-intake' })).toThrow(/intakeTenant must be/);
   });
 
   it('refuses a workflow timeout at or beyond the upstream’s one-hour record expiry', () => {
@@ -82,6 +146,34 @@ describe('Infra: construct props', () => {
     expect(build({ apiOptions: { throttleRateLimit: 0 } })).toThrow(/throttleRateLimit must be a positive number/);
     expect(build({ apiOptions: { throttleBurstLimit: 2.5 } })).toThrow(/throttleBurstLimit must be a whole number/);
     expect(build({ apiOptions: { stageName: 'prod/v2' } })).toThrow(/stageName may only hold/);
+  });
+
+  it.each<[string, TransitionPipelineProps['apiOptions'], RegExp]>([
+    [
+      'a submit rate of zero',
+      { submitRateLimit: 0 },
+      /TransitionApi: submitRateLimit must be a positive number of requests per second, got 0\./,
+    ],
+    ['a negative submit rate', { submitRateLimit: -1 }, /submitRateLimit must be a positive number/],
+    [
+      'a submit rate that is not a number',
+      { submitRateLimit: Number.NaN },
+      /submitRateLimit must be a positive number/,
+    ],
+    ['an infinite stage rate', { throttleRateLimit: Number.POSITIVE_INFINITY }, /throttleRateLimit must be a positive/],
+    [
+      'a fractional submit burst',
+      { submitBurstLimit: 2.5 },
+      /TransitionApi: submitBurstLimit must be a whole number of requests ≥ 1, got 2\.5\./,
+    ],
+    ['a submit burst of zero', { submitBurstLimit: 0 }, /submitBurstLimit must be a whole number of requests ≥ 1/],
+    ['a stage burst of zero', { throttleBurstLimit: 0 }, /throttleBurstLimit must be a whole number of requests ≥ 1/],
+  ])('refuses %s, naming the prop and its rule', (_case, apiOptions, message) => {
+    expect(build({ apiOptions })).toThrow(message);
+  });
+
+  it('accepts a fractional rate (API Gateway throttles in requests per second, not whole requests)', () => {
+    expect(build({ apiOptions: { throttleRateLimit: 0.5, submitRateLimit: 0.2 } })).not.toThrow();
   });
 
   it('names the one event bus in the EventBusName output', () => {

@@ -1,6 +1,17 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, type BuiltApp, buildTemplate, resourcesOfType } from './templateHelpers';
+import {
+  actionsOf,
+  BUILD_TIMEOUT_MS,
+  type BuiltApp,
+  buildTemplate,
+  functionIdFor,
+  jobsTableId,
+  keysTableId,
+  resourcesFor,
+  resourcesOfType,
+  statementsOf,
+} from './templateHelpers';
 
 let built: BuiltApp;
 
@@ -93,39 +104,48 @@ describe('Infra: video bucket', () => {
 });
 
 describe('Infra: jobs table', () => {
+  /** Matches the jobs table alone: the template also holds the keys table. */
+  const jobsTableMatches = (resource: Record<string, unknown>) =>
+    built.template.templateMatches({ Resources: { [jobsTableId(built.json)]: resource } });
+
   it('is keyed by id, lists by owner and creation time, and expires on expiresAt', () => {
-    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: Match.arrayWith([
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'owner', AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'S' },
-      ]),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byOwner',
-          KeySchema: [
-            { AttributeName: 'owner', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    jobsTableMatches({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'owner', AttributeType: 'S' },
+          { AttributeName: 'createdAt', AttributeType: 'S' },
+        ]),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byOwner',
+            KeySchema: [
+              { AttributeName: 'owner', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
     });
   });
 
   it('bills on demand, recovers to a point in time, and is encrypted with the AWS managed key', () => {
-    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      BillingMode: 'PAY_PER_REQUEST',
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb.
-      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    jobsTableMatches({
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb.
+        SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+      }),
     });
   });
 
   it('is retained when the stack goes', () => {
-    built.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    jobsTableMatches({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
@@ -142,14 +162,50 @@ describe('Infra: secrets and outputs', () => {
     });
   });
 
+  it('gives the webhook signing secret its whsec_ form through a custom resource allowed only that secret', () => {
+    const INIT = 'lambdas/secrets/initWebhookSecret.ts';
+    const [webhookSecret] = resourcesOfType(built.json, 'AWS::SecretsManager::Secret')
+      .map(([id]) => id)
+      .filter((id) => id.includes('WebhookSigningSecret'));
+    const statements = statementsOf(built.json, INIT);
+
+    built.template.resourceCountIs('Custom::WebhookSigningSecret', 1);
+    built.template.hasResourceProperties('Custom::WebhookSigningSecret', {
+      ServiceToken: { 'Fn::GetAtt': [functionIdFor(built.json, INIT), 'Arn'] },
+      SecretId: { Ref: webhookSecret },
+    });
+    expect(actionsOf(statements).filter((a) => !/^(logs|xray):/.test(a))).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']) {
+      expect(resourcesFor(statements, action), action).toEqual([{ Ref: webhookSecret }]);
+    }
+  });
+
   it('outputs what an operator and a client need', () => {
     expect(Object.keys(built.json.Outputs as object).sort()).toEqual([
       'ApiUrl',
       'BucketName',
       'EventBusName',
       'JobsTableName',
+      'KeysTableName',
       'SegmindApiKeySecretArn',
       'StateMachineArn',
+      'WebhookSigningSecretArn',
     ]);
+  });
+
+  it('names the keys table, and where receivers read the webhook signing secret', () => {
+    const outputs = built.json.Outputs as Record<string, { Value: unknown; Description?: string }>;
+    const [webhookSecret, ...others] = resourcesOfType(built.json, 'AWS::SecretsManager::Secret')
+      .map(([id]) => id)
+      .filter((id) => id.includes('WebhookSigningSecret'));
+
+    expect(others).toEqual([]);
+    expect(outputs.KeysTableName?.Value).toEqual({ Ref: keysTableId(built.json) });
+    expect(resourcesOfType(built.json, 'AWS::DynamoDB::Table').map(([id]) => id)).toContain(keysTableId(built.json));
+    expect(outputs.WebhookSigningSecretArn?.Value).toEqual({ Ref: webhookSecret });
+    expect(outputs.WebhookSigningSecretArn?.Description).toMatch(/get-secret-value/);
   });
 });

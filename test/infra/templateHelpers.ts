@@ -1,8 +1,8 @@
-import type { App } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
 import type { FramebridgeStack, FramebridgeStackProps } from '../../infra/stack';
-import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract/names';
+import { HANDLER_METADATA_KEY, STACK_OUTPUTS } from '../../lambdas/core/contract/names';
 
 /** Generous: a synth takes ~2 s alone, more when test files run in parallel on two cores. */
 export const BUILD_TIMEOUT_MS = 60_000;
@@ -95,6 +95,30 @@ export function resourcesFor(statements: readonly PolicyStatementJson[], action:
   return statements.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
 }
 
+/** The logical id a stack output refers to (`{"Ref": id}`). */
+export function outputRef(json: Record<string, unknown>, name: string): string {
+  const ref = (json.Outputs as Record<string, { Value: { Ref?: string } }> | undefined)?.[name]?.Value.Ref;
+  if (ref === undefined) throw new Error(`no output ${name} referring to a resource`);
+  return ref;
+}
+
+/** The jobs table (the template also holds the keys table): the one the JobsTableName output names. */
+export function jobsTableId(json: Record<string, unknown>): string {
+  return outputRef(json, STACK_OUTPUTS.jobsTableName);
+}
+
+/** The API keys table: the one the KeysTableName output names. */
+export function keysTableId(json: Record<string, unknown>): string {
+  return outputRef(json, STACK_OUTPUTS.keysTableName);
+}
+
+/** The `MethodSettings` of the API's one stage: `ResourcePath` '/*' for the stage, '/~1v2~1…' for one method. */
+export function stageMethodSettings(json: Record<string, unknown>): Record<string, unknown>[] {
+  const [, stage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0] ?? [];
+  if (!stage) throw new Error('no AWS::ApiGateway::Stage');
+  return (stage.Properties.MethodSettings ?? []) as Record<string, unknown>[];
+}
+
 export function logicalIdOfType(json: Record<string, unknown>, type: string): string {
   const matches = resourcesOfType(json, type);
   if (matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.length}`);
@@ -104,4 +128,33 @@ export function logicalIdOfType(json: Record<string, unknown>, type: string): st
 /** `{"Fn::Join": ["", [{"Fn::GetAtt": [id, "Arn"]}, suffix]]}`, the shape CDK gives `arnForObjects` and friends. */
 export function arnWithSuffix(logicalId: string, suffix: string): unknown {
   return { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId, 'Arn'] }, suffix]] };
+}
+
+export interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Every cdk-nag finding acknowledged in the app, with the construct path that acknowledges it. */
+export function acknowledgements(root: App): Acknowledgement[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+/** The acknowledged wildcards on objects of the video bucket, as `<role path> <rule>[Resource::<bucket>/<pattern>]`. */
+export function objectWildcardAcknowledgements(root: App): string[] {
+  return acknowledgements(root)
+    .filter(({ id }) => /^AwsSolutions-IAM5\[Resource::<VideoBucket[^>]*\.Arn>/.test(id))
+    .map(({ path, id }) => `${path} ${id.replace(/<VideoBucket[^>]*\.Arn>/, '<bucket>')}`)
+    .sort();
 }

@@ -18,7 +18,7 @@ import {
   buildTemplate,
   environmentOf,
   functionIdFor,
-  logicalIdOfType,
+  jobsTableId,
   propertiesOf,
   resourcesFor,
   resourcesOfType,
@@ -186,7 +186,7 @@ describe('Infra: webhook delivery functions', () => {
   const outputRef = (name: string): string =>
     (built.json.Outputs as Record<string, { Value: { Ref: string } }>)[name]?.Value.Ref ?? `no output ${name}`;
   const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
-  const tableRef = () => ({ Ref: logicalIdOfType(built.json, 'AWS::DynamoDB::Table') });
+  const tableRef = () => ({ Ref: jobsTableId(built.json) });
   const webhookSecretId = () => {
     const ids = resourcesOfType(built.json, 'AWS::SecretsManager::Secret')
       .map(([id]) => id)

@@ -18,8 +18,12 @@ export interface ApiEventOptions {
   headers?: Record<string, string>;
   /** Sent instead of the default headers, for tests of the headers themselves. */
   onlyHeaders?: Record<string, string>;
-  /** The API key id API Gateway sets once it has checked the key; null for none. @default OWNER */
+  /** The tenant the authorizer resolved the key to; null for no authorizer context. @default OWNER */
   owner?: string | null;
+  /** The key id the authorizer resolved. @default 'key-test-1' */
+  keyId?: string;
+  /** The key's own limits, as the authorizer passes them (strings). */
+  limits?: { maxActiveJobs?: number; maxJobsPerDay?: number };
   /** The `{id}` path parameter. */
   id?: string;
   query?: Record<string, string>;
@@ -52,14 +56,22 @@ export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123defg',
-      authorizer: null,
+      authorizer:
+        options.owner === null
+          ? null
+          : {
+              principalId: options.owner ?? OWNER,
+              tenantId: options.owner ?? OWNER,
+              keyId: options.keyId ?? 'key-test-1',
+              ...Object.fromEntries(Object.entries(options.limits ?? {}).map(([name, value]) => [name, String(value)])),
+            },
       protocol: 'HTTP/1.1',
       httpMethod: method,
       identity: {
         accessKey: null,
         accountId: null,
         apiKey: null,
-        apiKeyId: options.owner === undefined ? OWNER : options.owner,
+        apiKeyId: null,
         caller: null,
         clientCert: null,
         cognitoAuthenticationProvider: null,

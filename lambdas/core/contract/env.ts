@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { commaList, optionalPositiveInt } from '../config';
+import { tenantIdSchema } from '../tenants';
 import { SEGMIND_DEFAULT_BASE_URL } from './names';
 
 /**
@@ -9,6 +10,7 @@ import { SEGMIND_DEFAULT_BASE_URL } from './names';
  */
 export const ENV = {
   jobsTable: 'JOBS_TABLE_NAME',
+  keysTable: 'KEYS_TABLE_NAME',
   bucket: 'BUCKET_NAME',
   stateMachineArn: 'STATE_MACHINE_ARN',
   webhookStateMachineArn: 'WEBHOOK_STATE_MACHINE_ARN',
@@ -27,6 +29,9 @@ export const ENV = {
   resultUrlTtl: 'FRAMEBRIDGE_RESULT_URL_TTL_S',
   allowPrivateCallbacks: 'FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS',
   s3ForcePathStyle: 'FRAMEBRIDGE_S3_FORCE_PATH_STYLE',
+  maxActiveJobs: 'FRAMEBRIDGE_MAX_ACTIVE_JOBS',
+  maxJobsPerDay: 'FRAMEBRIDGE_MAX_JOBS_PER_DAY',
+  intakeTenant: 'FRAMEBRIDGE_INTAKE_TENANT',
 } as const;
 
 /** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
@@ -80,8 +85,14 @@ const webhookSecret = z
     path: [ENV.webhookSecretArn],
   });
 
+/** Every tenant's spend limits unless its key sets its own. */
+const tenantLimitDefaults = {
+  [ENV.maxActiveJobs]: optionalPositiveInt.transform((value) => value ?? 20),
+  [ENV.maxJobsPerDay]: optionalPositiveInt.transform((value) => value ?? 1000),
+};
+
 /** What creates jobs (the API and the S3 intake) reads. */
-const createJob = z.object({ ...jobsTable, ...bucket, ...stateMachine, ...privateCallbacks });
+const createJob = z.object({ ...jobsTable, ...bucket, ...stateMachine, ...privateCallbacks, ...tenantLimitDefaults });
 
 /** Each function's environment, by the name infra gives the function. */
 export const FUNCTION_ENV = {
@@ -115,7 +126,13 @@ export const FUNCTION_ENV = {
     })
     .and(webhookSecret),
   recordWebhookFailure: z.object(jobsTable),
-  s3Manifest: createJob,
+  s3Manifest: createJob.extend({
+    /** The tenant that owns (and is limited for) the jobs of dropped manifests. */
+    [ENV.intakeTenant]: tenantIdSchema.default('intake'),
+  }),
+  authorizer: z.object({ [ENV.keysTable]: name }),
+  // The secret to initialise arrives as a custom resource property.
+  initWebhookSecret: z.object({}),
   writeOutbox: z.object({ ...jobsTable, ...bucket }),
 } as const;
 

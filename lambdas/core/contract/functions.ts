@@ -18,4 +18,6 @@ export const FUNCTION_ENTRIES = {
   recordWebhookFailure: 'lambdas/webhooks/recordWebhookFailure.ts',
   s3Manifest: 'lambdas/intake/s3Manifest.ts',
   writeOutbox: 'lambdas/intake/writeOutbox.ts',
+  authorizer: 'lambdas/auth/authorizer.ts',
+  initWebhookSecret: 'lambdas/secrets/initWebhookSecret.ts',
 } as const satisfies Record<FunctionName, string>;

@@ -10,6 +10,25 @@ export const JOBS_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/** The keys table: one item per API key, keyed by its public key id, never holding the key itself. */
+export const KEYS_TABLE = {
+  partitionKey: 'keyId',
+} as const;
+
+/** The header a caller's API key travels in (Segmind's). */
+export const API_KEY_HEADER = 'x-api-key';
+
+/** What API Gateway answers when the authorizer refuses; the local API answers the same. */
+export const AUTH_REFUSALS = {
+  /** No key at all: API Gateway answers before calling the authorizer. */
+  missing: { status: 401, code: 'unauthorized', message: `An ${API_KEY_HEADER} header is required` },
+  /** A key the authorizer does not accept: unknown or revoked. */
+  refused: { status: 403, code: 'forbidden', message: `The ${API_KEY_HEADER} is unknown or revoked` },
+} as const;
+
+/** Seconds API Gateway caches the authorizer's answer for one key: a revoked key stops working within it. */
+export const AUTHORIZER_CACHE_SECONDS = 300;
+
 /** Segmind's API, used when no other Segmind-compatible base URL is configured. */
 export const SEGMIND_DEFAULT_BASE_URL = 'https://api.segmind.com';
 
@@ -28,4 +47,9 @@ export const STACK_OUTPUTS = {
   stateMachineArn: 'StateMachineArn',
   eventBusName: 'EventBusName',
   segmindApiKeySecretArn: 'SegmindApiKeySecretArn',
+  keysTableName: 'KeysTableName',
+  webhookSigningSecretArn: 'WebhookSigningSecretArn',
 } as const;
+
+/** Where tenants' uploaded frames live: `uploads/<tenant id>/…`; API jobs may only name frames there. */
+export const UPLOADS_PREFIX = 'uploads/';

@@ -17,11 +17,11 @@ import {
   manifestErrorDocument,
   manifestIdempotencyKey,
   manifestName,
-  manifestOwner,
   outboxKeys,
   type ParsedManifest,
   parseManifest,
 } from '../../core/manifest';
+import { TenantLimitError } from '../../core/spendLimits';
 
 /** The object an `Object Created` event names. */
 export interface CreatedObject {
@@ -43,13 +43,18 @@ export interface AcceptManifestDeps {
   s3: S3Client;
   /** The framebridge bucket: the only bucket whose inbox/ is read. */
   bucket: string;
+  /** The tenant that owns the intake's jobs, and whose spend limits they count against. */
+  tenant: string;
   startJob: StartJob;
 }
+
+/** Why a manifest started no job: the manifest is wrong, or its tenant is at a spend limit. */
+type Rejection = ManifestErrorCode | TenantLimitError['code'];
 
 export type IntakeOutcome =
   | { outcome: 'ignored'; key: string; reason: string }
   | { outcome: 'started' | 'duplicate'; key: string; jobId: string }
-  | { outcome: 'rejected'; key: string; code: ManifestErrorCode; errorKey: string };
+  | { outcome: 'rejected'; key: string; code: Rejection; errorKey: string };
 
 const unquote = (etag: string | undefined) => etag?.replace(/^"|"$/g, '');
 
@@ -65,9 +70,10 @@ const isForbidden = (error: unknown) =>
   (error instanceof Error && ['Forbidden', 'AccessDenied'].includes(error.name)) || httpStatus(error) === 403;
 
 /**
- * Turns a manifest dropped in `inbox/` into a job. A manifest that cannot start
- * a job is answered with `outbox/<name>.error.json` and the call succeeds (a bad
- * manifest is not retried); transient S3, DynamoDB or Step Functions failures
+ * Turns a manifest dropped in `inbox/` into a job of the intake's tenant. A
+ * manifest that cannot start a job — a bad one, or one over the tenant's spend
+ * limits — is answered with `outbox/<name>.error.json` and the call succeeds
+ * (it is not retried); transient S3, DynamoDB or Step Functions failures
  * throw, so the event is redelivered. Each object version starts at most one job.
  */
 export async function acceptManifest(object: CreatedObject, deps: AcceptManifestDeps): Promise<IntakeOutcome> {
@@ -78,19 +84,20 @@ export async function acceptManifest(object: CreatedObject, deps: AcceptManifest
   const name = manifestName(key);
   if (name === undefined) return ignored(key, 'not a manifest: only inbox/*.json starts a job');
 
-  const reject = async (error: ManifestError): Promise<IntakeOutcome> => {
+  const answer = async (code: Rejection, document: unknown, details: unknown): Promise<IntakeOutcome> => {
     const errorKey = outboxKeys(name).error;
     await deps.s3.send(
       new PutObjectCommand({
         Bucket: deps.bucket,
         Key: errorKey,
-        Body: `${JSON.stringify(manifestErrorDocument(error, key), null, 2)}\n`,
+        Body: `${JSON.stringify(document, null, 2)}\n`,
         ContentType: 'application/json',
       }),
     );
-    logger.warn('manifest rejected', { key, code: error.code, details: error.details });
-    return { outcome: 'rejected', key, code: error.code, errorKey };
+    logger.warn('manifest rejected', { key, code, details });
+    return { outcome: 'rejected', key, code, errorKey };
   };
+  const reject = (error: ManifestError) => answer(error.code, manifestErrorDocument(error, key), error.details);
 
   if (object.size !== undefined && object.size > MAX_MANIFEST_BYTES) return reject(tooLarge(object.size));
   const read = await readManifest(object, deps);
@@ -112,7 +119,7 @@ export async function acceptManifest(object: CreatedObject, deps: AcceptManifest
   let started: { job: Job; replayed: boolean };
   try {
     started = await deps.startJob({
-      owner: manifestOwner(deps.bucket),
+      owner: deps.tenant,
       body: manifest.request,
       idempotencyKey: manifestIdempotencyKey(key, version),
       source: { type: 's3', bucket: deps.bucket, key, versionId: version.versionId, name },
@@ -120,6 +127,7 @@ export async function acceptManifest(object: CreatedObject, deps: AcceptManifest
   } catch (error) {
     // The create-job core's own checks: each frame's format, size and dimensions.
     if (error instanceof ValidationError) return reject(ManifestError.fromValidation(error));
+    if (error instanceof TenantLimitError) return answer(error.code, limitErrorDocument(error, key), [error.issue]);
     throw error;
   }
   const outcome = started.replayed ? 'duplicate' : 'started';
@@ -128,6 +136,27 @@ export async function acceptManifest(object: CreatedObject, deps: AcceptManifest
     jobId: started.job.id,
   });
   return { outcome, key, jobId: started.job.id };
+}
+
+/**
+ * `outbox/<name>.error.json` for a manifest refused by a spend limit. The
+ * manifest is not retried: the event's retries would outlast neither a full
+ * day's quota nor a long queue of jobs, and would end in the dead-letter queue
+ * with nothing in outbox/. The answer says which limit and when to upload the
+ * manifest again (the same bytes may be uploaded again: no job was made).
+ */
+function limitErrorDocument(error: TenantLimitError, manifestKey: string, now = new Date()) {
+  const { retryAfterSeconds } = error.refusal;
+  return {
+    error: {
+      code: error.code,
+      message: `${error.message}; upload the manifest again then`,
+      details: [error.issue],
+      retry_after_seconds: retryAfterSeconds,
+      retry_after: new Date(now.getTime() + retryAfterSeconds * 1000).toISOString(),
+    },
+    manifest_key: manifestKey,
+  };
 }
 
 function ignored(key: string, reason: string): IntakeOutcome {

@@ -5,7 +5,6 @@ import {
   manifestErrorDocument,
   manifestIdempotencyKey,
   manifestName,
-  manifestOwner,
   outboxFailureDocument,
   outboxKeys,
   outboxResultDocument,
@@ -71,7 +70,6 @@ describe('Core: manifest names', () => {
       result: 'outbox/2025/clip.json',
       error: 'outbox/2025/clip.error.json',
     });
-    expect(manifestOwner(BUCKET)).toBe(`s3:${BUCKET}`);
   });
 });
 

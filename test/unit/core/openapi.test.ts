@@ -71,6 +71,7 @@ describe('Core: OpenAPI document', () => {
       '403',
       '409',
       '415',
+      '429',
       '500',
     ]);
     expect(responseCodes('/v2/requests/{id}/status', 'get')).toEqual(['200', '400', '401', '403', '404', '422', '500']);
@@ -147,7 +148,7 @@ describe('Core: OpenAPI document', () => {
 
   it('documents the upload body and answer', () => {
     expect(schemas.UploadRequest).toMatchObject({
-      required: ['content_type'],
+      required: ['content_type', 'content_length'],
       additionalProperties: false,
       properties: { content_type: { enum: ['image/png', 'image/jpeg', 'image/webp'] }, filename: { maxLength: 128 } },
     });
@@ -214,6 +215,7 @@ describe('Core: the answers match the schemas the document is generated from', (
       uploadView({
         url: 'https://b.s3.amazonaws.com/u',
         contentType: 'image/png',
+        contentLength: 1024,
         bucket: 'b',
         key: 'uploads/x/frame.png',
         expiresAt: new Date(0),

@@ -12,15 +12,26 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
+import type { TenantUsage } from '../../../lambdas/core/spendLimits';
 import { serveJobsTable, TABLE_NAME } from '../fakeJobsTable';
+import { serveTenantUsage } from '../fakeTenantUsage';
 import { lambdaContext, stubLambdaEnv } from '../lambdaContext';
 import { jsonAt, putObject, type StoredObject, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-test-bucket';
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:framebridge-transition';
 
+const INTAKE_TENANT = 'studio-intake';
+const TODAY = () => new Date().toISOString().slice(0, 10);
+
 // The handler parses its environment at module scope: stub it before importing.
-stubLambdaEnv({ JOBS_TABLE_NAME: TABLE_NAME, BUCKET_NAME: BUCKET, STATE_MACHINE_ARN });
+stubLambdaEnv({
+  JOBS_TABLE_NAME: TABLE_NAME,
+  BUCKET_NAME: BUCKET,
+  STATE_MACHINE_ARN,
+  FRAMEBRIDGE_INTAKE_TENANT: INTAKE_TENANT,
+  FRAMEBRIDGE_MAX_ACTIVE_JOBS: '2',
+});
 
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -31,6 +42,7 @@ const png = (name: string) => new Uint8Array(readFileSync(join(import.meta.dirna
 
 let objects: Map<string, StoredObject>;
 let rows: Map<string, Record<string, unknown>>;
+let usage: Map<string, TenantUsage>;
 
 const manifest = (fields: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -76,13 +88,14 @@ beforeEach(() => {
   sfn.reset();
   objects = serveBucket(s3, BUCKET);
   rows = serveJobsTable(ddb);
+  usage = serveTenantUsage(ddb, rows);
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:x`, startDate: new Date() });
   putObject(objects, 'inbox/frames/first.png', png('first.png'), 'image/png');
   putObject(objects, 'inbox/frames/last.png', png('last.png'), 'image/png');
 });
 
 describe('Handler: S3 manifest intake', () => {
-  it('starts one job from inbox/<name>.json, frames resolved under inbox/, owned by the bucket', async () => {
+  it('starts one job from inbox/<name>.json, frames resolved under inbox/, owned by the intake tenant', async () => {
     // Arrange
     putObject(objects, 'inbox/clip.json', manifest({ quality: '720p' }));
 
@@ -93,7 +106,8 @@ describe('Handler: S3 manifest intake', () => {
     expect(outcome).toEqual({ outcome: 'started', key: 'inbox/clip.json', jobId: expect.stringMatching(/^idem-/) });
     expect(jobs()).toHaveLength(1);
     expect(jobs()[0]).toMatchObject({
-      owner: `s3:${BUCKET}`,
+      owner: INTAKE_TENANT,
+      holdsActiveSlot: true,
       status: 'QUEUED',
       request: {
         first_frame_url: `s3://${BUCKET}/inbox/frames/first.png`,
@@ -347,6 +361,65 @@ describe('Handler: S3 manifest intake', () => {
 
       expect(outcome).toMatchObject({ outcome: 'ignored', reason: 'the manifest no longer exists' });
       expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+  });
+
+  describe("the intake tenant's spend limits", () => {
+    it("counts each started job against the intake tenant's limits, a redelivery once", async () => {
+      // Arrange
+      putObject(objects, 'inbox/clip.json', manifest());
+
+      // Act
+      await invoke(objectCreated('inbox/clip.json'));
+      await invoke(objectCreated('inbox/clip.json'));
+
+      // Assert
+      expect(usage.get(INTAKE_TENANT)).toEqual({ activeCount: 1, day: TODAY(), dayCount: 1 });
+    });
+
+    it('answers a manifest over the active-jobs cap in outbox/<name>.error.json, starting nothing and not throwing', async () => {
+      // Arrange
+      usage.set(INTAKE_TENANT, { activeCount: 2, day: TODAY(), dayCount: 2 });
+      putObject(objects, 'inbox/clip.json', manifest());
+
+      // Act
+      const outcome = await invoke(objectCreated('inbox/clip.json'));
+
+      // Assert
+      expect(outcome).toEqual({
+        outcome: 'rejected',
+        key: 'inbox/clip.json',
+        code: 'tenant_limit_exceeded',
+        errorKey: 'outbox/clip.error.json',
+      });
+      expect(jsonAt(objects, 'outbox/clip.error.json')).toEqual({
+        error: {
+          code: 'tenant_limit_exceeded',
+          message: expect.stringMatching(/active jobs limit of 2 is reached.*; upload the manifest again then$/),
+          details: [{ field: 'maxActiveJobs', rule: 'at most 2 active (queued or running) jobs at a time' }],
+          retry_after_seconds: 30,
+          retry_after: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        },
+        manifest_key: 'inbox/clip.json',
+      });
+      expect(jobs()).toHaveLength(0);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(usage.get(INTAKE_TENANT)).toEqual({ activeCount: 2, day: TODAY(), dayCount: 2 });
+    });
+
+    it('starts the same manifest uploaded again once a slot is free: the refusal made no job', async () => {
+      // Arrange
+      usage.set(INTAKE_TENANT, { activeCount: 2, day: TODAY(), dayCount: 2 });
+      putObject(objects, 'inbox/clip.json', manifest());
+      await invoke(objectCreated('inbox/clip.json'));
+      usage.set(INTAKE_TENANT, { activeCount: 1, day: TODAY(), dayCount: 2 });
+
+      // Act
+      const outcome = await invoke(objectCreated('inbox/clip.json'));
+
+      // Assert
+      expect(outcome).toMatchObject({ outcome: 'started' });
+      expect(jobs()).toHaveLength(1);
     });
   });
 

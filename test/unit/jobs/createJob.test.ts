@@ -1,16 +1,22 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, type GetCommandInput, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import { IdempotencyConflictError, idempotentJobId, requestHash } from '../../../lambdas/core/idempotency';
 import { parseTransitionRequest } from '../../../lambdas/core/schemas';
+import type { TenantUsage } from '../../../lambdas/core/spendLimits';
 import { type CreateJobDeps, createTransitionJob } from '../../../lambdas/jobs/createJob';
 import type { Resolve } from '../../../lambdas/jobs/publicUrls';
 import { jobStore, OWNER, TABLE_NAME, updatesSent, validBody } from '../fakeJobsTable';
+import { serveTenantUsage } from '../fakeTenantUsage';
 import { BUCKET, fakeJobsBackend, STATE_MACHINE_ARN } from './fakeJobsBackend';
 
 const { ddb, sfnMock, s3Mock, rows } = fakeJobsBackend();
+let usage: Map<string, TenantUsage>;
+beforeEach(() => {
+  usage = serveTenantUsage(ddb, rows);
+});
 
 const NOW = Date.parse('2025-03-01T09:00:00.000Z');
 const dns: Record<string, string[]> = {
@@ -25,6 +31,7 @@ const deps: CreateJobDeps = {
   stateMachineArn: STATE_MACHINE_ARN,
   bucket: BUCKET,
   resolve,
+  limitDefaults: { maxActiveJobs: 3, maxJobsPerDay: 10 },
 };
 
 const startsSent = () => sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
@@ -67,7 +74,8 @@ describe('Function: createTransitionJob', () => {
       source: { type: 'api' },
     });
     expect(job.request).toMatchObject({ ...validBody, duration: 5, quality: '540p', seed: 12345 });
-    expect(rows.get(job.id)).toEqual(job);
+    expect(rows.get(job.id)).toEqual({ ...job, holdsActiveSlot: true });
+    expect(usage.get(OWNER)).toEqual({ activeCount: 1, day: '2025-03-01', dayCount: 1 });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       TableName: TABLE_NAME,
       ConditionExpression: 'attribute_not_exists(id)',
@@ -100,7 +108,7 @@ describe('Function: createTransitionJob', () => {
     const id = idempotentJobId(OWNER, 'order-42');
     expect(replayed).toBe(false);
     expect(job).toMatchObject({ id, idempotencyKey: 'order-42' });
-    expect(rows.get(id)).toEqual(job);
+    expect(rows.get(id)).toEqual({ ...job, holdsActiveSlot: true });
     expect(startsSent()).toEqual([startOf(id)]);
   });
 
@@ -165,7 +173,7 @@ describe('Function: createTransitionJob', () => {
     await expect(conflicting).rejects.toBeInstanceOf(IdempotencyConflictError);
     await expect(conflicting).rejects.toMatchObject({ existingJobId: first.job.id });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
-    expect(rows.get(first.job.id)).toEqual(first.job);
+    expect(rows.get(first.job.id)).toEqual({ ...first.job, holdsActiveSlot: true });
     expect(startsSent()).toEqual([]);
   });
 
@@ -191,8 +199,10 @@ describe('Function: createTransitionJob', () => {
     expect(created).toEqual({ job: winner, replayed: true });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
     expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
-    expect(rows.get(winner.id)).toEqual(winner);
+    expect(rows.get(winner.id)).toEqual({ ...winner, holdsActiveSlot: true });
     expect(startsSent()).toEqual([startOf(winner.id)]);
+    // The loser gave back the slot it took: only the winner's job counts.
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 1, dayCount: 1 });
   });
 
   it('passes on a failed put without a key: there is no winner to answer with', async () => {
@@ -213,7 +223,7 @@ describe('Function: createTransitionJob', () => {
       'an s3:// frame in another bucket',
       { ...validBody, last_frame_url: 's3://someone-elses-bucket/f.png' },
       'last_frame_url',
-      new RegExp(`s3://${BUCKET}/`),
+      /a frame this tenant uploaded/,
     ],
     [
       'a frame whose host resolves to a private address',
@@ -231,6 +241,7 @@ describe('Function: createTransitionJob', () => {
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(updatesSent(ddb)).toEqual([]);
     expect(rows.size).toBe(0);
+    expect(usage.size).toBe(0);
     expect(s3Mock.calls()).toHaveLength(0);
     expect(sfnMock.calls()).toHaveLength(0);
   });
@@ -238,21 +249,23 @@ describe('Function: createTransitionJob', () => {
   it('refuses an s3:// frame that does not exist before writing or starting anything', async () => {
     // Act
     const creating = createTransitionJob(
-      { owner: OWNER, body: { ...validBody, first_frame_url: `s3://${BUCKET}/uploads/missing.png` } },
+      { owner: OWNER, body: { ...validBody, first_frame_url: `s3://${BUCKET}/uploads/${OWNER}/missing.png` } },
       deps,
     );
 
     // Assert
     await expect(creating).rejects.toMatchObject({
       name: 'ValidationError',
-      issues: [{ field: 'first_frame_url', rule: expect.stringMatching(/must name an existing object/) }],
+      issues: [{ field: 'first_frame_url', rule: expect.stringMatching(/a frame this tenant uploaded/) }],
     });
+    expect(usage.size).toBe(0);
     expect(rows.size).toBe(0);
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
-  it('records the job FAILED (internal_error) and passes the error on when its execution cannot start', async () => {
+  it('records the job FAILED (internal_error), releasing its slot, and passes the error on when its execution cannot start', async () => {
     // Arrange
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
     sfnMock.on(StartExecutionCommand).rejects(new Error('AccessDeniedException'));
 
     // Act
@@ -267,7 +280,10 @@ describe('Function: createTransitionJob', () => {
       phase: 'failed',
       error: { code: 'internal_error', message: 'The job could not be started' },
     });
-    expect(updatesSent(ddb)).toHaveLength(1);
+    expect(stored).not.toHaveProperty('holdsActiveSlot');
+    expect(updatesSent(ddb).filter((update) => update.Key?.id === stored?.id)).toHaveLength(1);
+    // The active slot is back; the job still counts against the day's quota.
+    expect(usage.get(OWNER)).toEqual({ activeCount: 0, day: '2025-03-01', dayCount: 1 });
   });
 
   it('refuses an empty idempotency key as a programming error (the API checks the header first)', async () => {
@@ -277,5 +293,121 @@ describe('Function: createTransitionJob', () => {
     // Assert
     await expect(creating).rejects.toThrow('idempotencyKey must not be empty');
     expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('Function: createTransitionJob (spend limits)', () => {
+  const TODAY = '2025-03-01';
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+  });
+
+  it('refuses a job over the active-jobs cap with TenantLimitError, writing and starting nothing', async () => {
+    // Arrange
+    usage.set(OWNER, { activeCount: 3, day: TODAY, dayCount: 3 });
+
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    await expect(creating).rejects.toMatchObject({
+      name: 'TenantLimitError',
+      refusal: { limit: 'maxActiveJobs', max: 3, retryAfterSeconds: 30 },
+    });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(rows.size).toBe(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect(usage.get(OWNER)).toEqual({ activeCount: 3, day: TODAY, dayCount: 3 });
+  });
+
+  it("refuses a job over the daily quota until the next UTC midnight, the key's own limits winning", async () => {
+    // Arrange
+    usage.set(OWNER, { activeCount: 0, day: TODAY, dayCount: 2 });
+
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody, limits: { maxJobsPerDay: 2 } }, deps);
+
+    // Assert
+    await expect(creating).rejects.toMatchObject({
+      refusal: { limit: 'maxJobsPerDay', max: 2, retryAfterSeconds: 15 * 3600 },
+    });
+    expect(rows.size).toBe(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it("admits a job the defaults would refuse when the key's own cap is higher", async () => {
+    // Arrange
+    usage.set(OWNER, { activeCount: 3, day: TODAY, dayCount: 3 });
+
+    // Act
+    const { job } = await createTransitionJob({ owner: OWNER, body: validBody, limits: { maxActiveJobs: 4 } }, deps);
+
+    // Assert
+    expect(rows.get(job.id)).toMatchObject({ status: 'QUEUED', holdsActiveSlot: true });
+    expect(usage.get(OWNER)).toEqual({ activeCount: 4, day: TODAY, dayCount: 4 });
+  });
+
+  it('answers an idempotent replay without counting it, even at the limits', async () => {
+    // Arrange
+    const first = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+    usage.set(OWNER, { activeCount: 3, day: TODAY, dayCount: 10 });
+
+    // Act
+    const again = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(again).toEqual({ job: first.job, replayed: true });
+    expect(usage.get(OWNER)).toEqual({ activeCount: 3, day: TODAY, dayCount: 10 });
+  });
+
+  it('answers a create refused by a limit with the job a racing create under the same key made', async () => {
+    // Arrange: the racing create stores its job after our read found none, and fills the last slot.
+    const { job: made } = await createTransitionJob(
+      { owner: OWNER, body: validBody, idempotencyKey: 'order-42' },
+      deps,
+    );
+    usage.set(OWNER, { activeCount: 3, day: TODAY, dayCount: 3 });
+    let reads = 0;
+    ddb.on(GetCommand, { Key: { id: made.id } }).callsFake(async () => ({
+      Item: ++reads === 1 ? undefined : structuredClone(rows.get(made.id)),
+    }));
+
+    // Act
+    const created = await createTransitionJob({ owner: OWNER, body: validBody, idempotencyKey: 'order-42' }, deps);
+
+    // Assert
+    expect(created).toEqual({ job: made, replayed: true });
+    expect(usage.get(OWNER)).toEqual({ activeCount: 3, day: TODAY, dayCount: 3 });
+  });
+
+  it('gives the slot and its day back when the job could not be stored', async () => {
+    // Arrange
+    ddb.on(PutCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'InternalServerError' }));
+
+    // Act
+    const creating = createTransitionJob({ owner: OWNER, body: validBody }, deps);
+
+    // Assert
+    await expect(creating).rejects.toThrow('Service unavailable');
+    expect(rows.size).toBe(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect(usage.get(OWNER)).toEqual({ activeCount: 0, day: TODAY, dayCount: 0 });
+  });
+
+  it('goes on with a job whose put landed although it answered an error (an SDK retry failing its own condition)', async () => {
+    // Arrange
+    ddb.on(PutCommand).callsFake(async (input) => {
+      rows.set(String(input.Item?.id), structuredClone(input.Item ?? {}));
+      throw conditionFailed();
+    });
+
+    // Act
+    const { job, replayed } = await createTransitionJob({ owner: OWNER, body: validBody }, deps);
+
+    // Assert
+    expect(replayed).toBe(false);
+    expect(rows.get(job.id)).toMatchObject({ status: 'QUEUED', holdsActiveSlot: true });
+    expect(startsSent()).toEqual([startOf(job.id)]);
+    expect(usage.get(OWNER)).toEqual({ activeCount: 1, day: TODAY, dayCount: 1 });
   });
 });

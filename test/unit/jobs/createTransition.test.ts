@@ -5,14 +5,20 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotentJobId, requestHash } from '../../../lambdas/core/idempotency';
 import { parseTransitionRequest } from '../../../lambdas/core/schemas';
+import type { TenantUsage } from '../../../lambdas/core/spendLimits';
 import { type ApiEventOptions, apiEvent, bodyOf, errorOf, API_HOST as HOST } from '../apiEvent';
 import { OTHER_OWNER, OWNER, storedJob, TABLE_NAME, updatesSent, validBody } from '../fakeJobsTable';
+import { serveTenantUsage } from '../fakeTenantUsage';
 import { lambdaContext } from '../lambdaContext';
 import { notFound, pngHeader } from './fakeBucket';
 import { BUCKET, fakeJobsBackend, STATE_MACHINE_ARN, stubJobsEnv } from './fakeJobsBackend';
 
 stubJobsEnv();
 const { ddb, sfnMock, s3Mock, rows, objects, putRow } = fakeJobsBackend();
+let usage: Map<string, TenantUsage>;
+beforeEach(() => {
+  usage = serveTenantUsage(ddb, rows);
+});
 const { handler: createTransition } = await import('../../../lambdas/jobs/createTransition');
 
 const postEvent = (body: unknown, options: ApiEventOptions = {}) => apiEvent({ body, ...options });
@@ -71,13 +77,28 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
     });
   });
 
+  it('records on the job the tenant it belongs to and the key that created it', async () => {
+    // Act
+    const response = await createTransition(
+      postEvent(validBody, { owner: 'acme', keyId: 'key-0123456789abcdef' }),
+      lambdaContext('createTransition'),
+    );
+
+    // Assert
+    expect(response.statusCode).toBe(202);
+    expect(rows.get(String(bodyOf(response).request_id))).toMatchObject({
+      owner: 'acme',
+      keyId: 'key-0123456789abcdef',
+    });
+  });
+
   it('accepts an s3:// frame in the framebridge bucket', async () => {
     // Arrange
-    objects.set('uploads/first.png', pngHeader(960, 540));
+    objects.set(`uploads/${OWNER}/first.png`, pngHeader(960, 540));
 
     // Act
     const response = await createTransition(
-      postEvent({ ...validBody, first_frame_url: `s3://${BUCKET}/uploads/first.png` }),
+      postEvent({ ...validBody, first_frame_url: `s3://${BUCKET}/uploads/${OWNER}/first.png` }),
       lambdaContext('createTransition'),
     );
 
@@ -94,7 +115,7 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
       'an s3:// frame in another bucket',
       { ...validBody, last_frame_url: 's3://someone-elses-bucket/f.png' },
       'last_frame_url',
-      new RegExp(`s3://${BUCKET}/`),
+      /a frame this tenant uploaded/,
     ],
     ['a JSON array', [validBody], 'body', /JSON object/],
   ])('answers 400 invalid_request naming the field for %s, writing nothing', async (_case, body, field, rule) => {
@@ -176,7 +197,71 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
     expect(response.body).not.toContain('arn:aws');
     const [stored] = [...rows.values()];
     expect(stored).toMatchObject({ status: 'FAILED', phase: 'failed', error: { code: 'internal_error' } });
-    expect(updatesSent(ddb)).toHaveLength(1);
+    expect(updatesSent(ddb).filter((update) => update.Key?.id === stored?.id)).toHaveLength(1);
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 0 });
+  });
+});
+
+describe('Handler: POST /v2/pixverse-5-transition over a spend limit', () => {
+  it('answers 429 naming the active-jobs cap, with Retry-After, storing and starting nothing', async () => {
+    // Arrange
+    usage.set(OWNER, { activeCount: 20, day: new Date().toISOString().slice(0, 10), dayCount: 20 });
+
+    // Act
+    const response = await submit(validBody, 'order-42');
+
+    // Assert
+    expect(response.statusCode).toBe(429);
+    expect(response.headers).toMatchObject({ 'retry-after': '30' });
+    expect(errorOf(response)).toEqual({
+      code: 'tenant_limit_exceeded',
+      message: expect.stringMatching(/active jobs limit of 20 is reached/),
+      details: [{ field: 'maxActiveJobs', rule: 'at most 20 active (queued or running) jobs at a time' }],
+    });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(rows.size).toBe(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it("holds the tenant to its key's own daily quota: 429 with Retry-After until the next UTC midnight", async () => {
+    // Arrange
+    const now = new Date();
+    usage.set(OWNER, { activeCount: 0, day: now.toISOString().slice(0, 10), dayCount: 2 });
+    const untilMidnight =
+      (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
+
+    // Act
+    const response = await createTransition(
+      postEvent(validBody, { limits: { maxJobsPerDay: 2 } }),
+      lambdaContext('createTransition'),
+    );
+
+    // Assert
+    expect(response.statusCode).toBe(429);
+    const retryAfter = Number(response.headers?.['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(untilMidnight) - 5);
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil(untilMidnight));
+    expect(errorOf(response)).toMatchObject({
+      code: 'tenant_limit_exceeded',
+      details: [{ field: 'maxJobsPerDay', rule: 'at most 2 jobs per UTC day' }],
+    });
+    expect(rows.size).toBe(0);
+  });
+
+  it('answers an idempotent replay 202 at the limits, without counting it', async () => {
+    // Arrange
+    const first = bodyOf(await submit(validBody, 'order-42'));
+    const counted = structuredClone(usage.get(OWNER));
+    usage.set(OWNER, { activeCount: 20, day: String(counted?.day), dayCount: 1000 });
+
+    // Act
+    const response = await submit(validBody, 'order-42');
+
+    // Assert
+    expect(response.statusCode).toBe(202);
+    expect(response.headers).toMatchObject({ 'idempotent-replayed': 'true' });
+    expect(bodyOf(response).request_id).toBe(first.request_id);
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 20, dayCount: 1000 });
   });
 });
 
@@ -325,8 +410,10 @@ describe('Handler: POST /v2/pixverse-5-transition with an Idempotency-Key', () =
     expect(response.headers).toMatchObject({ 'idempotent-replayed': 'true' });
     expect(bodyOf(response).request_id).toBe(id);
     expect(rows.get(id)).toEqual(winner);
-    expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.id === id)).toHaveLength(2);
     expect(startsSent()).toHaveLength(1);
+    // The loser's slot went back: nothing stays counted for the one job.
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 0, dayCount: 0 });
   });
 
   it('answers the race loser 409 when the winner sent another body', async () => {
@@ -374,14 +461,14 @@ describe('Handler: POST /v2/pixverse-5-transition with an Idempotency-Key', () =
 });
 
 describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the paid submit', () => {
-  const s3Body = (first: string, last = 'uploads/last.png') => ({
+  const s3Body = (first: string, last = `uploads/${OWNER}/last.png`) => ({
     ...validBody,
     first_frame_url: `s3://${BUCKET}/${first}`,
     last_frame_url: `s3://${BUCKET}/${last}`,
   });
 
   beforeEach(() => {
-    objects.set('uploads/last.png', pngHeader(960, 540));
+    objects.set(`uploads/${OWNER}/last.png`, pngHeader(960, 540));
   });
 
   const expectRefused = (response: APIGatewayProxyResult, issues: { field: string; rule: RegExp }[]) => {
@@ -396,10 +483,10 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
 
   it('reads only the head and the tail of each frame: HeadObject, the first 64 KiB, the last 16 bytes', async () => {
     // Arrange
-    objects.set('uploads/first.png', pngHeader(1280, 720));
+    objects.set(`uploads/${OWNER}/first.png`, pngHeader(1280, 720));
 
     // Act
-    const response = await submit(s3Body('uploads/first.png'));
+    const response = await submit(s3Body(`uploads/${OWNER}/first.png`));
 
     // Assert
     expect(response.statusCode).toBe(202);
@@ -408,17 +495,17 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
         .commandCalls(HeadObjectCommand)
         .map((c) => c.args[0].input.Key)
         .sort(),
-    ).toEqual(['uploads/first.png', 'uploads/last.png']);
+    ).toEqual([`uploads/${OWNER}/first.png`, `uploads/${OWNER}/last.png`]);
     expect(
       s3Mock
         .commandCalls(GetObjectCommand)
         .map((c) => c.args[0].input)
         .sort((a, b) => `${a.Key}${a.Range}`.localeCompare(`${b.Key}${b.Range}`)),
     ).toEqual([
-      { Bucket: BUCKET, Key: 'uploads/first.png', Range: 'bytes=0-65535' },
-      { Bucket: BUCKET, Key: 'uploads/first.png', Range: 'bytes=29-44' },
-      { Bucket: BUCKET, Key: 'uploads/last.png', Range: 'bytes=0-65535' },
-      { Bucket: BUCKET, Key: 'uploads/last.png', Range: 'bytes=29-44' },
+      { Bucket: BUCKET, Key: `uploads/${OWNER}/first.png`, Range: 'bytes=0-65535' },
+      { Bucket: BUCKET, Key: `uploads/${OWNER}/first.png`, Range: 'bytes=29-44' },
+      { Bucket: BUCKET, Key: `uploads/${OWNER}/last.png`, Range: 'bytes=0-65535' },
+      { Bucket: BUCKET, Key: `uploads/${OWNER}/last.png`, Range: 'bytes=29-44' },
     ]);
   });
 
@@ -426,71 +513,72 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
     // Arrange: the first 100 bytes of a real-looking PNG, no IEND
     const cut = new Uint8Array(100);
     cut.set(pngHeader(640, 360).subarray(0, 33));
-    objects.set('uploads/cut.png', cut);
+    objects.set(`uploads/${OWNER}/cut.png`, cut);
 
     // Act / Assert
-    expectRefused(await submit(s3Body('uploads/cut.png')), [
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/cut.png`)), [
       { field: 'first_frame_url', rule: /must be a complete PNG image \(it is cut off\)/ },
     ]);
   });
 
-  it('refuses a frame that does not exist', async () => {
-    expectRefused(await submit(s3Body('uploads/missing.png')), [
-      {
-        field: 'first_frame_url',
-        rule: /must name an existing object \(s3:\/\/.*uploads\/missing\.png was not found\)/,
-      },
+  it('refuses a frame that does not exist, as any frame outside the tenant’s uploads', async () => {
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/missing.png`)), [
+      { field: 'first_frame_url', rule: /^must be an s3:\/\/ URI of a frame this tenant uploaded/ },
     ]);
   });
 
   it('refuses a frame HeadObject answers 403 for (no list permission: the same as missing)', async () => {
     // Arrange
     s3Mock
-      .on(HeadObjectCommand, { Key: 'uploads/hidden.png' })
+      .on(HeadObjectCommand, { Key: `uploads/${OWNER}/hidden.png` })
       .rejects(Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
 
     // Act / Assert
-    expectRefused(await submit(s3Body('uploads/hidden.png')), [{ field: 'first_frame_url', rule: /was not found/ }]);
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/hidden.png`)), [
+      { field: 'first_frame_url', rule: /^must be an s3:\/\/ URI of a frame this tenant uploaded/ },
+    ]);
   });
 
   it('refuses a frame over 20 MB without reading it', async () => {
     // Arrange
     const big = new Uint8Array(20 * 1024 * 1024 + 1);
     big.set(pngHeader(100, 100));
-    objects.set('uploads/big.png', big);
+    objects.set(`uploads/${OWNER}/big.png`, big);
 
     // Act / Assert
-    expectRefused(await submit(s3Body('uploads/big.png')), [
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/big.png`)), [
       { field: 'first_frame_url', rule: /must be at most 20 MB, 20971520 bytes \(.* is 20971521 bytes\)/ },
     ]);
-    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain('uploads/big.png');
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain(
+      `uploads/${OWNER}/big.png`,
+    );
   });
 
   it('refuses an object that is not an image, whatever its name', async () => {
     // Arrange
-    objects.set('uploads/notes.png', new TextEncoder().encode('these are my notes, not a picture'));
+    objects.set(`uploads/${OWNER}/notes.png`, new TextEncoder().encode('these are my notes, not a picture'));
 
     // Act / Assert
-    expectRefused(await submit(s3Body('uploads/notes.png')), [
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/notes.png`)), [
       { field: 'first_frame_url', rule: /^must be a PNG, JPEG or WebP image$/ },
     ]);
   });
 
   it('refuses an empty object', async () => {
-    objects.set('uploads/empty.png', new Uint8Array());
+    objects.set(`uploads/${OWNER}/empty.png`, new Uint8Array());
 
-    expectRefused(await submit(s3Body('uploads/empty.png')), [
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/empty.png`)), [
       { field: 'first_frame_url', rule: /must not be an empty/ },
     ]);
   });
 
   it('refuses a frame over 10000 px a side, and names both fields when both are bad', async () => {
     // Arrange
-    objects.set('uploads/wide.png', pngHeader(12_000, 100));
-    objects.set('uploads/tall.png', pngHeader(100, 10_001));
+    objects.set(`uploads/${OWNER}/wide.png`, pngHeader(12_000, 100));
+    objects.set(`uploads/${OWNER}/tall.png`, pngHeader(100, 10_001));
 
     // Act / Assert
-    expectRefused(await submit(s3Body('uploads/wide.png', 'uploads/tall.png')), [
+    expectRefused(await submit(s3Body(`uploads/${OWNER}/wide.png`, `uploads/${OWNER}/tall.png`)), [
       { field: 'first_frame_url', rule: /at most 10000 pixels a side \(is 12000×100\)/ },
       { field: 'last_frame_url', rule: /at most 10000 pixels a side \(is 100×10001\)/ },
     ]);
@@ -503,17 +591,17 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
     const jpeg = new Uint8Array(200_000);
     jpeg.set(head);
     jpeg.set([0xff, 0xd9], jpeg.length - 2);
-    objects.set('uploads/camera.jpg', jpeg);
+    objects.set(`uploads/${OWNER}/camera.jpg`, jpeg);
 
     // Act
-    const response = await submit(s3Body('uploads/camera.jpg'));
+    const response = await submit(s3Body(`uploads/${OWNER}/camera.jpg`));
 
     // Assert
     expect(response.statusCode).toBe(202);
     expect(
       s3Mock
         .commandCalls(GetObjectCommand)
-        .filter((c) => c.args[0].input.Key === 'uploads/camera.jpg')
+        .filter((c) => c.args[0].input.Key === `uploads/${OWNER}/camera.jpg`)
         .map((c) => c.args[0].input.Range),
     ).toEqual(['bytes=0-65535', 'bytes=0-1048575', 'bytes=199984-199999']);
   });
@@ -532,7 +620,7 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
     s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('SlowDown'), { $metadata: { httpStatusCode: 503 } }));
 
     // Act
-    const response = await submit(s3Body('uploads/last.png'));
+    const response = await submit(s3Body(`uploads/${OWNER}/last.png`));
 
     // Assert
     expect(response.statusCode).toBe(500);
@@ -541,12 +629,12 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
 
   it('checks frames once per idempotent job: a replay does not read them again', async () => {
     // Arrange
-    await submit(s3Body('uploads/last.png'), 'frames-once');
-    objects.delete('uploads/last.png');
+    await submit(s3Body(`uploads/${OWNER}/last.png`), 'frames-once');
+    objects.delete(`uploads/${OWNER}/last.png`);
     s3Mock.resetHistory();
 
     // Act
-    const again = await submit(s3Body('uploads/last.png'), 'frames-once');
+    const again = await submit(s3Body(`uploads/${OWNER}/last.png`), 'frames-once');
 
     // Assert
     expect(again.statusCode).toBe(202);

@@ -3,11 +3,26 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import type { Resolve } from '../../../lambdas/jobs/publicUrls';
-import { type ValidateNewJobDeps, validateNewJob } from '../../../lambdas/jobs/validateNewJob';
+import {
+  type ValidateNewJobDeps,
+  type ValidateNewJobOptions,
+  validateNewJob,
+} from '../../../lambdas/jobs/validateNewJob';
 import { REQUEST_DEFAULTS, validBody } from '../requestFixtures';
 import { pngHeader, serveBucket } from './fakeBucket';
 
 const BUCKET = 'framebridge-bucket-test';
+const TENANT = 'acme';
+const MINE = `uploads/${TENANT}/01JABCDEFGHJKMNPQRSTVWXYZ0`;
+/** The one refusal of every s3:// frame an API job may not use: another tenant's, outside uploads/, or missing. */
+const NOT_YOURS = 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)';
+/** An API job of the tenant. */
+const asTenant: ValidateNewJobOptions = { owner: TENANT, source: { type: 'api' } };
+/** A job from a manifest in the intake's inbox/. */
+const asIntake: ValidateNewJobOptions = {
+  owner: `s3:${BUCKET}`,
+  source: { type: 's3', bucket: BUCKET, key: 'inbox/clip.json', name: 'clip' },
+};
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
 
@@ -43,7 +58,10 @@ async function refusalOf(promise: Promise<unknown>): Promise<ValidationError> {
 beforeEach(() => {
   s3Mock.reset();
   objects = serveBucket(s3Mock);
-  objects.set('uploads/first.png', pngHeader(1280, 720));
+  objects.set(`${MINE}/first.png`, pngHeader(1280, 720));
+  objects.set('uploads/globex/01JZZZZZZZZZZZZZZZZZZZZZZZ/first.png', pngHeader(1280, 720));
+  objects.set('inbox/frames/first.png', pngHeader(1280, 720));
+  objects.set('jobs/01JABCDEFGHJKMNPQRSTVWXYZ0/video.mp4', new Uint8Array(64));
   resolve = vi.fn<Resolve>(async (host) => {
     const addresses = dns[host];
     if (!addresses) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
@@ -54,10 +72,10 @@ beforeEach(() => {
 describe('Function: validateNewJob', () => {
   it('returns the request as stored, defaults applied, after every check passed', async () => {
     // Arrange
-    const body = { ...validBody, first_frame_url: `s3://${BUCKET}/uploads/first.png` };
+    const body = { ...validBody, first_frame_url: `s3://${BUCKET}/${MINE}/first.png` };
 
     // Act
-    const request = await validateNewJob(body, deps());
+    const request = await validateNewJob(body, deps(), asTenant);
 
     // Assert
     expect(request).toEqual({
@@ -66,7 +84,7 @@ describe('Function: validateNewJob', () => {
     });
     expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: BUCKET,
-      Key: 'uploads/first.png',
+      Key: `${MINE}/first.png`,
     });
   });
 
@@ -76,7 +94,7 @@ describe('Function: validateNewJob', () => {
     [
       'an s3:// frame in another bucket',
       { ...validBody, last_frame_url: 's3://someone-elses-bucket/b.png' },
-      `Invalid request: last_frame_url must be in s3://${BUCKET}/ (the framebridge bucket)`,
+      `Invalid request: last_frame_url ${NOT_YOURS}`,
     ],
     [
       'an https frame on a private address',
@@ -90,12 +108,12 @@ describe('Function: validateNewJob', () => {
     ],
     [
       'a missing s3:// frame',
-      { ...validBody, last_frame_url: `s3://${BUCKET}/uploads/missing.png` },
-      `Invalid request: last_frame_url must name an existing object (s3://${BUCKET}/uploads/missing.png was not found)`,
+      { ...validBody, last_frame_url: `s3://${BUCKET}/${MINE}/missing.png` },
+      `Invalid request: last_frame_url ${NOT_YOURS}`,
     ],
   ])('refuses %s with one message naming the field and the rule', async (_case, body, message) => {
     // Act
-    const error = await refusalOf(validateNewJob(body, deps()));
+    const error = await refusalOf(validateNewJob(body, deps(), asTenant));
 
     // Assert
     expect(error.message).toBe(message);
@@ -107,7 +125,7 @@ describe('Function: validateNewJob', () => {
     const body = { ...validBody, first_frame_url: 's3://other/a.png', last_frame_url: 's3://other/b.png' };
 
     // Act
-    const error = await refusalOf(validateNewJob(body, deps()));
+    const error = await refusalOf(validateNewJob(body, deps(), asTenant));
 
     // Assert
     expect(error.issues.map((issue) => issue.field)).toEqual(['first_frame_url', 'last_frame_url']);
@@ -118,7 +136,7 @@ describe('Function: validateNewJob', () => {
     const body = { ...validBody, prompt: '', first_frame_url: 's3://other/a.png', callback_url: 'https://10.0.0.1/' };
 
     // Act
-    const error = await refusalOf(validateNewJob(body, deps()));
+    const error = await refusalOf(validateNewJob(body, deps(), asTenant));
 
     // Assert
     expect(error.issues).toEqual([{ field: 'prompt', rule: 'must not be empty' }]);
@@ -126,7 +144,7 @@ describe('Function: validateNewJob', () => {
     expect(s3Reads()).toBe(0);
   });
 
-  it('checks the bucket before the addresses: nothing is resolved for a frame in another bucket', async () => {
+  it('checks the frame scope before the addresses: nothing is resolved for a frame in another bucket', async () => {
     // Arrange
     const body = {
       ...validBody,
@@ -135,7 +153,7 @@ describe('Function: validateNewJob', () => {
     };
 
     // Act
-    const error = await refusalOf(validateNewJob(body, deps()));
+    const error = await refusalOf(validateNewJob(body, deps(), asTenant));
 
     // Assert
     expect(error.issues.map((issue) => issue.field)).toEqual(['first_frame_url']);
@@ -147,11 +165,11 @@ describe('Function: validateNewJob', () => {
     const body = {
       ...validBody,
       first_frame_url: 'https://rebind.example.com/a.png',
-      last_frame_url: `s3://${BUCKET}/uploads/missing.png`,
+      last_frame_url: `s3://${BUCKET}/${MINE}/missing.png`,
     };
 
     // Act
-    const error = await refusalOf(validateNewJob(body, deps()));
+    const error = await refusalOf(validateNewJob(body, deps(), asTenant));
 
     // Assert
     expect(error.issues.map((issue) => issue.field)).toEqual(['first_frame_url']);
@@ -160,10 +178,10 @@ describe('Function: validateNewJob', () => {
 
   it('reads no frames when told not to (a repeat of a create that read them)', async () => {
     // Arrange
-    const body = { ...validBody, last_frame_url: `s3://${BUCKET}/uploads/missing.png` };
+    const body = { ...validBody, last_frame_url: `s3://${BUCKET}/${MINE}/missing.png` };
 
     // Act
-    const request = await validateNewJob(body, deps(), { readFrames: false });
+    const request = await validateNewJob(body, deps(), { ...asTenant, readFrames: false });
 
     // Assert
     expect(request.last_frame_url).toBe(body.last_frame_url);
@@ -177,7 +195,7 @@ describe('Function: validateNewJob', () => {
       const body = { ...validBody, callback_url: 'http://127.0.0.1:9000/hook' };
 
       // Act
-      const error = await refusalOf(validateNewJob(body, deps({ allowPrivateCallbacks })));
+      const error = await refusalOf(validateNewJob(body, deps({ allowPrivateCallbacks }), asTenant));
 
       // Assert
       expect(error.message).toMatch(/^Invalid request: callback_url must be an https:\/\/ URL/);
@@ -189,9 +207,123 @@ describe('Function: validateNewJob', () => {
     const body = { ...validBody, callback_url: 'http://127.0.0.1:9000/hook' };
 
     // Act
-    const request = await validateNewJob(body, deps({ allowPrivateCallbacks: true }));
+    const request = await validateNewJob(body, deps({ allowPrivateCallbacks: true }), asTenant);
 
     // Assert
     expect(request.callback_url).toBe(body.callback_url);
+  });
+  describe('s3:// frames belong to their tenant', () => {
+    const firstFrame = (uri: string) => ({ ...validBody, first_frame_url: uri });
+
+    it.each([
+      ["another tenant's upload (which exists)", `s3://${BUCKET}/uploads/globex/01JZZZZZZZZZZZZZZZZZZZZZZZ/first.png`],
+      ['a frame under inbox/ (which exists)', `s3://${BUCKET}/inbox/frames/first.png`],
+      ['a result under jobs/ (which exists)', `s3://${BUCKET}/jobs/01JABCDEFGHJKMNPQRSTVWXYZ0/video.mp4`],
+      ['an upload of no tenant', `s3://${BUCKET}/uploads/first.png`],
+      ['a tenant whose name starts the same', `s3://${BUCKET}/uploads/acme-2/first.png`],
+      ["a .. path back out of the tenant's prefix", `s3://${BUCKET}/${MINE}/../../globex/first.png`],
+      ['the same key in another bucket', `s3://someone-elses-bucket/${MINE}/first.png`],
+    ])('refuses %s with the one rule, before reading anything', async (_case, uri) => {
+      // Act
+      const error = await refusalOf(validateNewJob(firstFrame(uri), deps(), asTenant));
+
+      // Assert
+      expect(error.message).toBe(`Invalid request: first_frame_url ${NOT_YOURS}`);
+      expect(error.issues).toEqual([{ field: 'first_frame_url', rule: NOT_YOURS }]);
+      expect(s3Reads()).toBe(0);
+      expect(resolve).not.toHaveBeenCalled();
+    });
+
+    it("refuses a missing frame under the tenant's own prefix with the same rule as another tenant's", async () => {
+      // Act
+      const missing = await refusalOf(
+        validateNewJob(firstFrame(`s3://${BUCKET}/${MINE}/missing.png`), deps(), asTenant),
+      );
+      const foreign = await refusalOf(
+        validateNewJob(
+          firstFrame(`s3://${BUCKET}/uploads/globex/01JZZZZZZZZZZZZZZZZZZZZZZZ/first.png`),
+          deps(),
+          asTenant,
+        ),
+      );
+
+      // Assert
+      expect(missing.message).toBe(foreign.message);
+      expect(missing.issues).toEqual(foreign.issues);
+    });
+
+    it('takes a 403 on its own prefix (the role may not list the bucket) as missing, with the same rule', async () => {
+      // Arrange
+      s3Mock
+        .on(HeadObjectCommand, { Key: `${MINE}/hidden.png` })
+        .rejects(Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+
+      // Act
+      const error = await refusalOf(validateNewJob(firstFrame(`s3://${BUCKET}/${MINE}/hidden.png`), deps(), asTenant));
+
+      // Assert
+      expect(error.issues).toEqual([{ field: 'first_frame_url', rule: NOT_YOURS }]);
+    });
+
+    it("still says what is wrong with the tenant's own object", async () => {
+      // Arrange
+      objects.set(`${MINE}/notes.png`, new TextEncoder().encode('these are my notes, not a picture'));
+
+      // Act
+      const error = await refusalOf(validateNewJob(firstFrame(`s3://${BUCKET}/${MINE}/notes.png`), deps(), asTenant));
+
+      // Assert
+      expect(error.issues).toEqual([
+        { field: 'first_frame_url', rule: expect.stringMatching(/must be a PNG, JPEG or WebP image/) },
+      ]);
+    });
+
+    it("holds a job without a source to the tenant's uploads", async () => {
+      // Act
+      const error = await refusalOf(
+        validateNewJob(firstFrame(`s3://${BUCKET}/inbox/frames/first.png`), deps(), { owner: TENANT }),
+      );
+
+      // Assert
+      expect(error.issues).toEqual([{ field: 'first_frame_url', rule: NOT_YOURS }]);
+    });
+
+    it("refuses even a replay's frames outside the scope (readFrames: false)", async () => {
+      // Act
+      const error = await refusalOf(
+        validateNewJob(firstFrame(`s3://${BUCKET}/inbox/frames/first.png`), deps(), { ...asTenant, readFrames: false }),
+      );
+
+      // Assert
+      expect(error.issues).toEqual([{ field: 'first_frame_url', rule: NOT_YOURS }]);
+    });
+  });
+
+  describe('a manifest from the S3 intake', () => {
+    it('reads its frames from inbox/', async () => {
+      // Act
+      const request = await validateNewJob(
+        { ...validBody, first_frame_url: `s3://${BUCKET}/inbox/frames/first.png` },
+        deps(),
+        asIntake,
+      );
+
+      // Assert
+      expect(request.first_frame_url).toBe(`s3://${BUCKET}/inbox/frames/first.png`);
+      expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input.Key).toBe('inbox/frames/first.png');
+    });
+
+    it("refuses a tenant's upload, reading nothing", async () => {
+      // Act
+      const error = await refusalOf(
+        validateNewJob({ ...validBody, last_frame_url: `s3://${BUCKET}/${MINE}/first.png` }, deps(), asIntake),
+      );
+
+      // Assert
+      expect(error.issues).toEqual([
+        { field: 'last_frame_url', rule: expect.stringMatching(/the intake reads frames from inbox\/ only/) },
+      ]);
+      expect(s3Reads()).toBe(0);
+    });
   });
 });

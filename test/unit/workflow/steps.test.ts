@@ -12,6 +12,7 @@ import {
   UploadPartCommand,
   type UploadPartCommandInput,
 } from '@aws-sdk/client-s3';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -34,15 +35,19 @@ import {
 import type { Job } from '../../../lambdas/core/job';
 import { allowedOutputHosts } from '../../../lambdas/core/outputHosts';
 import { defaultPollSettings } from '../../../lambdas/core/pollPlan';
+import type { TenantUsage } from '../../../lambdas/core/spendLimits';
 import type { CheckedState, PollingState } from '../../../lambdas/core/workflowState';
+import { cancelOwnedJob } from '../../../lambdas/jobs/cancelJob';
 import { checkStatus } from '../../../lambdas/workflow/steps/checkStatus';
 import { type CopyVideoDeps, copyVideo } from '../../../lambdas/workflow/steps/copyVideo';
 import { recordFailure } from '../../../lambdas/workflow/steps/recordFailure';
 import { type SubmitDeps, submitJob } from '../../../lambdas/workflow/steps/submitJob';
-import { serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
+import { OWNER, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
+import { serveTenantUsage } from '../fakeTenantUsage';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
+const sfnMock = mockClient(SFNClient);
 const store: JobStore = {
   doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   tableName: TABLE_NAME,
@@ -54,9 +59,15 @@ const UPSTREAM_ID = 'sg-4f1c2a9e-7b3d';
 const MIB = 1024 * 1024;
 
 let rows: Map<string, Record<string, unknown>>;
+let usage: Map<string, TenantUsage>;
 
 function putRow(job: Job): void {
   rows.set(job.id, structuredClone(job));
+}
+/** A job that holds one of its owner's active slots, as createTransitionJob stores it, among `active` counted. */
+function putRowHoldingSlot(job: Job, active = 2): void {
+  rows.set(job.id, { ...structuredClone(job), holdsActiveSlot: true });
+  usage.set(OWNER, { activeCount: active, day: '2025-03-01', dayCount: active });
 }
 const row = (id = JOB_ID) => rows.get(id) ?? {};
 const isClaim = (input: { ConditionExpression?: string }) =>
@@ -76,6 +87,7 @@ beforeEach(() => {
   ddb.reset();
   s3Mock.reset();
   rows = serveJobsTable(ddb);
+  usage = serveTenantUsage(ddb, rows);
 });
 
 describe('Function: submitJob', () => {
@@ -631,6 +643,21 @@ describe('Function: copyVideo', () => {
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
   });
 
+  it("gives the job's active slot back when it completes", async () => {
+    // Arrange
+    putRowHoldingSlot(
+      storedJob(JOB_ID, {}, { phase: 'copying', status: 'PROCESSING', upstreamRequestId: UPSTREAM_ID }),
+    );
+
+    // Act
+    await copyVideo(state(), deps());
+
+    // Assert
+    expect(row()).toMatchObject({ status: 'COMPLETED' });
+    expect(row()).not.toHaveProperty('holdsActiveSlot');
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 1, dayCount: 2 });
+  });
+
   it('writes the metrics Check Status recorded into result.json and onto the completed job', async () => {
     // Arrange: the job as Check Status leaves it after Segmind answered COMPLETED with metrics
     putRow(
@@ -1014,6 +1041,40 @@ describe('Function: recordFailure', () => {
     // Assert
     expect(output.code).toBe('internal_error');
     expect(JSON.stringify(row().error)).not.toContain('/var/task');
+  });
+
+  it("gives the job's active slot back, once: a second failure recorded over it releases nothing", async () => {
+    // Arrange
+    putRowHoldingSlot(storedJob(JOB_ID, {}, { phase: 'generating', status: 'PROCESSING' }));
+
+    // Act
+    await recordFailure({ jobId: JOB_ID, status: 'FAILED', upstreamError: 'Content policy' }, { store });
+    await recordFailure({ jobId: JOB_ID, error: { Error: 'States.Timeout' } }, { store });
+
+    // Assert
+    expect(row()).toMatchObject({ status: 'FAILED', error: { code: 'upstream_failed' } });
+    expect(row()).not.toHaveProperty('holdsActiveSlot');
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 1, dayCount: 2 });
+  });
+
+  it('releases the slot on cancel, and a failure recorded after the cancel releases nothing more', async () => {
+    // Arrange
+    sfnMock.reset();
+    sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+    putRowHoldingSlot(storedJob(JOB_ID, {}, { phase: 'generating', status: 'PROCESSING' }));
+    const cancelDeps = {
+      store,
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:framebridge-transition',
+    };
+
+    // Act
+    await cancelOwnedJob(cancelDeps, JOB_ID, OWNER);
+    await recordFailure({ jobId: JOB_ID, error: { Error: 'States.Runtime' } }, { store });
+
+    // Assert
+    expect(row()).toMatchObject({ status: 'FAILED', error: { code: 'cancelled' } });
+    expect(usage.get(OWNER)).toMatchObject({ activeCount: 1 });
   });
 
   it('does not overwrite a job that already finished (a cancel stays a cancel)', async () => {

@@ -20,12 +20,9 @@ beforeAll(() => {
   workflowId = (built.json.Outputs as Record<string, { Value: { Ref: string } }>).StateMachineArn?.Value.Ref ?? '';
 });
 
-function logicalIdOfType(json: Record<string, unknown>, type: string): string {
-  const ids = Object.entries(json.Resources as Record<string, { Type: string }>)
-    .filter(([, resource]) => resource.Type === type)
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] ?? '';
+/** The logical id a stack output refers to. */
+function outputTarget(output: string): string {
+  return (built.json.Outputs as Record<string, { Value: { Ref: string } }>)[output]?.Value.Ref ?? '';
 }
 
 function submitFunctionName(definition: AslDefinition): string {
@@ -113,13 +110,13 @@ describe('Local: extractStateMachineDefinition on the synthesized stack', () => 
       ).length,
     );
     expect(create?.environment).toMatchObject({
-      JOBS_TABLE_NAME: logicalIdOfType(built.json, 'AWS::DynamoDB::Table'),
+      JOBS_TABLE_NAME: outputTarget('JobsTableName'),
       STATE_MACHINE_ARN: `arn:aws:states:us-east-1:000000000000:stateMachine:${workflowId}`,
     });
   });
 
   it('uses the physical names, region and account it is given', () => {
-    const tableId = logicalIdOfType(built.json, 'AWS::DynamoDB::Table');
+    const tableId = outputTarget('JobsTableName');
     const bucketId = (built.json.Outputs as Record<string, { Value: { Ref: string } }>).BucketName?.Value.Ref ?? '';
 
     const { definition, functionsByArn } = extractStateMachineDefinition(built.json, {

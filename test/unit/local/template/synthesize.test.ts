@@ -8,6 +8,7 @@ import { type LocalTemplate, synthesizeTemplate } from '../../../../local/templa
 const names = {
   bucket: 'local-bucket',
   jobsTable: 'local-jobs',
+  keysTable: 'framebridge-keys',
   transitionStateMachine: 'local-transition',
   eventBus: 'local-events',
 };
