@@ -101,7 +101,8 @@ export async function runTransition(
   if (submitted.status !== 202)
     throw new Error(`The request was refused (HTTP ${submitted.status}): ${describeApiError(submitted.body)}`);
   const jobId = String(submitted.body.request_id);
-  const executionArn = `${endpoints.stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+  // Each execution has a name of its own (not the job id): find it by the job it ran.
+  const executionArnOf = () => stack.stepFunctions.ofJob(endpoints.stateMachineArn, jobId).at(-1)?.executionArn ?? '';
   progress(`Submitted job ${jobId}\n`);
 
   const started = Date.now();
@@ -118,7 +119,7 @@ export async function runTransition(
       return {
         status: 'FAILED',
         jobId,
-        executionArn,
+        executionArn: executionArnOf(),
         code: String(status.error_code ?? 'unknown'),
         message: String(status.error ?? ''),
       };
@@ -135,7 +136,7 @@ export async function runTransition(
   return {
     status: 'COMPLETED',
     jobId,
-    executionArn,
+    executionArn: executionArnOf(),
     s3Uri: output.s3_uri,
     videoUrl: output.video_url,
     video: Buffer.from(await video.arrayBuffer()),

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ENV, SEGMIND_DEFAULT_BASE_URL } from '../lambdas/core/contract';
 import { tenantOfBareKey } from '../lambdas/core/tenants';
 import { apiRoutesFromTemplate } from './apiRoutes';
@@ -15,9 +14,10 @@ import { invokeLambda } from './lambdaRuntime';
 import { localS3Credentials, type S3FaultPlan, startLocalS3 } from './s3';
 import { forwardS3Events } from './s3Events';
 import { startStepFunctionsEndpoint } from './sfn/endpoint';
-import { LocalStepFunctions } from './sfn/executions';
-import { StateMachineRegistry } from './sfn/registry';
-import { type TaskFaultPlan, taskHandlersFor } from './taskHandlers';
+import type { LocalStepFunctions } from './sfn/executions';
+import type { StateMachineRegistry } from './sfn/registry';
+import { startStateMachines } from './sfn/stateMachines';
+import type { TaskFaultPlan } from './taskHandlers';
 import { type LocalTemplate, synthesizeTemplate } from './template';
 
 /** Everything a tool needs to talk to the local stack; also written to `<data dir>/endpoints.json`. */
@@ -70,6 +70,8 @@ export interface LocalStackOptions {
   taskFault?: TaskFaultPlan;
   /** Makes S3 answer matching requests with an error status (tests). */
   s3Fault?: S3FaultPlan;
+  /** Replaces the transition workflow's TimeoutSeconds (tests: an execution that times out). */
+  executionTimeoutSeconds?: number;
 }
 
 export interface LocalStack {
@@ -135,26 +137,6 @@ async function startSegmind(options: LocalStackOptions, segmindApiKey: string | 
     workDir: path.join(dataDir, 'emulator'),
   });
   return { emulator, segmindUrl: emulator.url, emulatorLatency };
-}
-
-/** Every state machine of the template, its Tasks served by the local handlers, bus and machines. */
-function startStateMachines(template: LocalTemplate, eventBus: LocalEventBus, options: LocalStackOptions) {
-  const registry = new StateMachineRegistry();
-  for (const machine of template.stateMachines) {
-    registry.add(
-      new LocalStepFunctions({
-        stateMachineArn: machine.arn,
-        definition: machine.definition as unknown as StateMachineDefinition,
-        taskHandlers: taskHandlersFor(machine, template, {
-          eventBus,
-          stateMachines: registry,
-          taskFault: options.taskFault,
-        }),
-        retryIntervalMs: options.retryIntervalMs,
-      }),
-    );
-  }
-  return registry;
 }
 
 /** With the emulator: the first wait is its latency, then every second. */

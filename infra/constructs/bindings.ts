@@ -56,6 +56,11 @@ export function setTenantLimitDefaults(fn: LambdaFunction, limits: TenantLimits 
   if (limits?.maxJobsPerDay !== undefined) fn.addEnvironment(ENV.maxJobsPerDay, String(limits.maxJobsPerDay));
 }
 
+/** Sets how many days the job records a create function writes are kept, when given (else the handler's 30). */
+export function setJobRetention(fn: LambdaFunction, retentionDays: number | undefined): void {
+  if (retentionDays !== undefined) fn.addEnvironment(ENV.jobRetentionDays, String(retentionDays));
+}
+
 export type BucketObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';
 
 export interface BucketObjectsGrant {
@@ -118,8 +123,8 @@ export function bindWebhookSigningSecret(fn: LambdaFunction, secret: ISecret): v
 
 /**
  * Sets `STATE_MACHINE_ARN` and allows `states:StopExecution` on that state
- * machine's executions only (`…:execution:<machine name>:*`): executions are
- * named after jobs, known only at run time.
+ * machine's executions only (`…:execution:<machine name>:*`): each job's
+ * execution has its own name, known only at run time.
  */
 export function bindStateMachineStop(fn: LambdaFunction, stateMachine: IStateMachine): void {
   fn.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
@@ -134,7 +139,7 @@ export function bindStateMachineStop(fn: LambdaFunction, stateMachine: IStateMac
   acknowledgeWildcard(
     fn,
     executions,
-    'Cancels a job by stopping its execution, which is named after the job id known only at run time; the grant is StopExecution on the executions of this one state machine.',
+    'Cancels a job by stopping its execution, whose name (the job id and a ULID) is stored on the job at run time; the grant is StopExecution on the executions of this one state machine.',
   );
 }
 

@@ -1,4 +1,4 @@
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DefinitionBody,
@@ -21,17 +21,34 @@ export interface LoggedStateMachineProps {
   readonly logRetention?: RetentionDays;
 }
 
+/** Where AWS recommends Step Functions log groups live (short resource policies for vended logs). */
+export const STATE_MACHINE_LOG_GROUP_PREFIX = '/aws/vendedlogs/states/';
+
+/**
+ * The name of the execution log group of the state machine made in `scope`:
+ * under `/aws/vendedlogs/states/`, unique per stack and construct path.
+ */
+export function executionLogGroupName(scope: Construct): string {
+  const unique = Names.uniqueResourceName(scope, {
+    maxLength: 512 - STATE_MACHINE_LOG_GROUP_PREFIX.length,
+    separator: '-',
+    allowedSpecialCharacters: '-_',
+  });
+  return `${STATE_MACHINE_LOG_GROUP_PREFIX}${unique}`;
+}
+
 /**
  * The one way framebridge makes a state machine: Standard, X-Ray tracing, an
- * execution log group at level ALL without execution data, and the cdk-nag
- * acknowledgements its role always needs. Creates `ExecutionLogs` and
- * `StateMachine` in `scope`.
+ * execution log group (named under `/aws/vendedlogs/states/`) at level ALL
+ * without execution data, and the cdk-nag acknowledgements its role always
+ * needs. Creates `ExecutionLogs` and `StateMachine` in `scope`.
  */
 export function loggedStateMachine(
   scope: Construct,
   props: LoggedStateMachineProps,
 ): { stateMachine: StateMachine; logGroup: LogGroup } {
   const logGroup = new LogGroup(scope, 'ExecutionLogs', {
+    logGroupName: executionLogGroupName(scope),
     retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
   });

@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -12,7 +13,13 @@ import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
 // The handlers' own prefixes: the rule and the grants cannot drift from them.
 import { INBOX_PREFIX, OUTBOX_PREFIX } from '../../lambdas/core/manifest';
 import { type TenantLimits, tenantIdSchema } from '../../lambdas/core/tenants';
-import { bindBucketObjects, bindJobsTable, bindStateMachineStart, setTenantLimitDefaults } from './bindings';
+import {
+  bindBucketObjects,
+  bindJobsTable,
+  bindStateMachineStart,
+  setJobRetention,
+  setTenantLimitDefaults,
+} from './bindings';
 import { TransitionFunction } from './transitionFunction';
 
 export interface S3IntakeProps {
@@ -39,6 +46,23 @@ export interface S3IntakeProps {
    */
   readonly maxEventAge?: Duration;
   /**
+   * Times Lambda retries either function after it threw (0–2), before the event
+   * goes to the dead-letter queue. EventBridge invokes the functions
+   * asynchronously: its own retries and DLQ cover delivery only.
+   * @default 2
+   */
+  readonly handlerRetryAttempts?: number;
+  /**
+   * How long Lambda keeps an event for the function's retries (1 minute – 6 hours).
+   * @default Duration.hours(2)
+   */
+  readonly handlerMaxEventAge?: Duration;
+  /**
+   * Days a job record made from a manifest is kept.
+   * @default - the handler's: 30
+   */
+  readonly jobRetentionDays?: number;
+  /**
    * The tenant that owns the intake's jobs, held to that tenant's limits.
    * @default 'intake'
    */
@@ -54,8 +78,9 @@ export interface S3IntakeProps {
  * The S3 door: `inbox/*.json` → Object Created (default bus) → the intake
  * function, which starts a job once per object version; the job's end event
  * (pipeline bus) → the outbox function, which writes `outbox/<name>.mp4` +
- * `.json`, or `.error.json`. Events that still fail after the retries are kept
- * in a dead-letter queue.
+ * `.json`, or `.error.json`. Events that still fail after the retries — of
+ * EventBridge's delivery, or of a function that threw — are kept in one
+ * dead-letter queue.
  */
 export class S3Intake extends Construct {
   /** Reads `inbox/*.json` and starts the job. */
@@ -66,26 +91,15 @@ export class S3Intake extends Construct {
   public readonly manifestRule: Rule;
   /** Pipeline bus: `Transition Completed` / `Transition Failed`. */
   public readonly transitionEndedRule: Rule;
-  /** Events neither function could handle after the retries. */
+  /**
+   * Events neither function could handle after the retries: EventBridge's
+   * undeliverable events, and Lambda's failure records (`requestPayload` = the event).
+   */
   public readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: S3IntakeProps) {
     super(scope, id);
-    const retryAttempts = props.retryAttempts ?? 4;
-    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
-      throw new Error(`S3Intake: retryAttempts must be a whole number between 0 and 185, got ${retryAttempts}.`);
-    }
-    if (props.intakeTenant !== undefined && !tenantIdSchema.safeParse(props.intakeTenant).success) {
-      throw new Error(
-        `S3Intake: intakeTenant must be 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit, got '${props.intakeTenant}'.`,
-      );
-    }
-    const maxEventAge = props.maxEventAge ?? Duration.hours(2);
-    if (maxEventAge.isUnresolved() || maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 86_400) {
-      throw new Error(
-        `S3Intake: maxEventAge must be a concrete duration between 1 minute and 24 hours, got ${maxEventAge.toHumanString()}.`,
-      );
-    }
+    const { delivery, handlerRetries } = validateIntakeProps(props);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -95,14 +109,17 @@ export class S3Intake extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue of the intake and outbox EventBridge targets; a DLQ of a DLQ would only move the same messages again.',
+        'This queue is itself the dead-letter queue of the intake and outbox functions (EventBridge targets and Lambda on-failure destination); a DLQ of a DLQ would only move the same messages again.',
     });
 
     this.intakeFunction = createManifestFunction(this, props);
     this.outboxFunction = createOutboxFunction(this, props);
+    for (const fn of [this.intakeFunction, this.outboxFunction]) {
+      fn.configureAsyncInvoke({ ...handlerRetries, onFailure: new SqsDestination(this.deadLetterQueue) });
+    }
 
     const target = (fn: TransitionFunction) =>
-      new LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts, maxEventAge });
+      new LambdaFunction(fn, { ...delivery, deadLetterQueue: this.deadLetterQueue });
 
     // The suffix `.json` is checked by the handler: EventBridge ORs the entries of
     // one field's list, so `[prefix, suffix]` would also match `outbox/x.json`.
@@ -131,6 +148,48 @@ export class S3Intake extends Construct {
   }
 }
 
+type Retries = { retryAttempts: number; maxEventAge: Duration };
+
+/**
+ * The props, each refusal naming the prop and its bounds: EventBridge's
+ * delivery retries (`delivery`) and Lambda's retries of a function that threw.
+ */
+function validateIntakeProps(props: S3IntakeProps): { delivery: Retries; handlerRetries: Retries } {
+  const retries = (what: 'retryAttempts' | 'handlerRetryAttempts', value: number, max: number) => {
+    if (!Number.isInteger(value) || value < 0 || value > max) {
+      throw new Error(`S3Intake: ${what} must be a whole number between 0 and ${max}, got ${value}.`);
+    }
+    return value;
+  };
+  const age = (what: 'maxEventAge' | 'handlerMaxEventAge', value: Duration, maxHours: number) => {
+    if (value.isUnresolved() || value.toSeconds() < 60 || value.toSeconds() > maxHours * 3600) {
+      throw new Error(
+        `S3Intake: ${what} must be a concrete duration between 1 minute and ${maxHours} hours, got ${value.toHumanString()}.`,
+      );
+    }
+    return value;
+  };
+  if (props.intakeTenant !== undefined && !tenantIdSchema.safeParse(props.intakeTenant).success) {
+    throw new Error(
+      `S3Intake: intakeTenant must be 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit, got '${props.intakeTenant}'.`,
+    );
+  }
+  const days = props.jobRetentionDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1)) {
+    throw new Error(`S3Intake: jobRetentionDays must be a whole number of days ≥ 1, got ${days}.`);
+  }
+  return {
+    delivery: {
+      retryAttempts: retries('retryAttempts', props.retryAttempts ?? 4, 185),
+      maxEventAge: age('maxEventAge', props.maxEventAge ?? Duration.hours(2), 24),
+    },
+    handlerRetries: {
+      retryAttempts: retries('handlerRetryAttempts', props.handlerRetryAttempts ?? 2, 2),
+      maxEventAge: age('handlerMaxEventAge', props.handlerMaxEventAge ?? Duration.hours(2), 6),
+    },
+  };
+}
+
 /** Starts the job of a manifest dropped in inbox/, or answers why not in outbox/. */
 function createManifestFunction(scope: Construct, props: S3IntakeProps): TransitionFunction {
   const fn = new TransitionFunction(scope, 'ManifestFunction', {
@@ -141,6 +200,7 @@ function createManifestFunction(scope: Construct, props: S3IntakeProps): Transit
   bindJobsTable(fn, props.table, 'create');
   bindStateMachineStart(fn, props.stateMachine);
   setTenantLimitDefaults(fn, props.tenantLimits);
+  setJobRetention(fn, props.jobRetentionDays);
   if (props.intakeTenant !== undefined) fn.addEnvironment(ENV.intakeTenant, props.intakeTenant);
   bindBucketObjects(fn, props.bucket, {
     actions: ['s3:GetObject'],

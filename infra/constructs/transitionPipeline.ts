@@ -9,8 +9,10 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TenantLimits } from '../../lambdas/core/tenants';
 import { ALARM_PERIOD, alarmOnAny } from './alarms';
+import { setJobRetention } from './bindings';
 import { JobsTable } from './jobsTable';
 import { KeysTable } from './keysTable';
+import { Reconciler } from './reconciler';
 import { S3Intake } from './s3Intake';
 import { FramebridgeSecrets } from './secrets';
 import { TransitionApi, type TransitionApiProps } from './transitionApi';
@@ -28,8 +30,9 @@ export interface TransitionPipelineProps {
    */
   readonly bucket?: IBucket;
   /**
-   * Days a job's video and result (`jobs/`) are kept before the pipeline's
-   * bucket expires them. Only with the pipeline's own bucket.
+   * Days a job is kept: its record in the jobs table (DynamoDB TTL) and, in the
+   * pipeline's own bucket, its video and result (`jobs/`). With your own bucket,
+   * set a lifecycle rule on it instead (job records are then kept 30 days).
    * @default 30
    */
   readonly retentionDays?: number;
@@ -145,6 +148,8 @@ export class TransitionPipeline extends Construct {
   public readonly keysTable?: KeysTable;
   public readonly secrets: FramebridgeSecrets;
   public readonly workflow: TransitionWorkflow;
+  /** Ends the jobs of executions that failed, timed out or were stopped, and announces them. */
+  public readonly reconciler: Reconciler;
 
   constructor(scope: Construct, id: string, props: TransitionPipelineProps = {}) {
     super(scope, id);
@@ -174,6 +179,11 @@ export class TransitionPipeline extends Construct {
     });
     this.stateMachine = this.workflow.stateMachine;
     this.eventBus = this.workflow.eventBus;
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      stateMachine: this.stateMachine,
+      table: this.table,
+      cancellationTail: this.workflow.cancellationTail.stateMachine,
+    });
 
     if (config.api) {
       this.keysTable = new KeysTable(this, 'KeysTable', { removalPolicy: props.keysTableRemovalPolicy });
@@ -186,6 +196,7 @@ export class TransitionPipeline extends Construct {
         stateMachine: this.stateMachine,
         cancellationTail: this.workflow.cancellationTail.stateMachine,
       });
+      setJobRetention(this.api.functions.createTransition, props.retentionDays);
     }
     if (config.intake) {
       this.intake = new S3Intake(this, 'Intake', {
@@ -195,6 +206,7 @@ export class TransitionPipeline extends Construct {
         eventBus: this.eventBus,
         tenantLimits: props.tenantLimits,
         intakeTenant: props.intakeTenant,
+        jobRetentionDays: props.retentionDays,
       });
     }
 
@@ -223,6 +235,15 @@ export class TransitionPipeline extends Construct {
         'ExecutionsThrottledAlarm',
         'framebridge could not start or continue a transition: Step Functions throttled the state machine (StartExecution or state transitions over quota).',
         this.stateMachine.metricThrottled({ period: ALARM_PERIOD, statistic: 'Sum' }),
+      ),
+      alarmOnAny(
+        this,
+        'ReconcilerDeadLettersAlarm',
+        'An ended execution could not be reconciled after the retries: its job may still look open. The event waits in the reconciler dead-letter queue (redrive it once the cause is fixed).',
+        this.reconciler.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: ALARM_PERIOD,
+          statistic: 'Maximum',
+        }),
       ),
     ];
     if (this.intake) {

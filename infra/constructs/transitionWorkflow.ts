@@ -53,7 +53,7 @@ export class TransitionWorkflow extends Construct {
     this.functions = createWorkflowFunctions(this, props, config, this.webhookDelivery.stateMachine);
 
     ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
-      definition: workflowDefinition(this, this.functions, events),
+      definition: workflowDefinition(this, this.functions, events, config.budget),
       comment: 'framebridge: one AI video transition, from submit to the MP4 in S3',
       timeout: config.timeout,
       invokedFunctions: Object.values(this.functions),

@@ -5,6 +5,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SEGMIND_DEFAULT_BASE_URL } from '../../lambdas/core/contract/names';
+import {
+  budgetProblems,
+  DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+  type TimeBudget,
+  workflowTimeBudget,
+} from '../../lambdas/core/timeBudget';
 
 /** Segmind forgets a request one hour after submission; the workflow must finish before. */
 const UPSTREAM_RECORD_EXPIRY = Duration.hours(1);
@@ -49,11 +55,15 @@ export interface TransitionWorkflowProps {
   readonly pollIntervalSeconds?: number;
   /**
    * Largest video, in bytes, the copy step accepts (`FRAMEBRIDGE_MAX_VIDEO_BYTES`).
-   * @default - the handler's default
+   * The copy's timeout is sized for it at 1 MiB/s, so it may be at most 840 MiB;
+   * a smaller cap leaves the poll deadline more time.
+   * @default - 500 MiB, the handler's default
    */
   readonly maxVideoBytes?: number;
   /**
-   * Timeout of one execution. Must be below 60 minutes, the upstream's record expiry.
+   * Timeout of one execution. Must be below 60 minutes, the upstream's record
+   * expiry, and hold the worst case of every step's retries (see the time budget,
+   * `lambdas/core/timeBudget.ts`): the poll deadline is what it leaves.
    * @default Duration.minutes(55)
    */
   readonly timeout?: Duration;
@@ -71,6 +81,8 @@ export interface WorkflowConfig {
   readonly pollIntervalSeconds?: number;
   readonly maxVideoBytes?: number;
   readonly timeout: Duration;
+  /** Every step's timeout and retries, and the poll deadline they leave. */
+  readonly budget: TimeBudget;
 }
 
 export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowConfig {
@@ -116,7 +128,7 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
       `TransitionWorkflow: maxVideoBytes must be a positive whole number of bytes, got ${props.maxVideoBytes}.`,
     );
   }
-  const timeout = props.timeout ?? Duration.minutes(55);
+  const timeout = props.timeout ?? Duration.seconds(DEFAULT_EXECUTION_TIMEOUT_SECONDS);
   if (timeout.isUnresolved()) {
     throw new Error('TransitionWorkflow: timeout must be a concrete duration, not a token.');
   }
@@ -126,11 +138,9 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
       `TransitionWorkflow: timeout must be below 60 minutes, the upstream's record expiry (a job polled after it is lost), got ${timeout.toHumanString()}.`,
     );
   }
-  if (timeoutSeconds < 60) {
-    throw new Error(
-      `TransitionWorkflow: timeout must be at least 1 minute (a 5 s video takes ~77 s upstream), got ${timeout.toHumanString()}.`,
-    );
-  }
+  const budget = workflowTimeBudget({ executionTimeoutSeconds: timeoutSeconds, maxVideoBytes: props.maxVideoBytes });
+  const [problem] = budgetProblems(budget);
+  if (problem !== undefined) throw new Error(`TransitionWorkflow: ${problem}`);
   return {
     segmindBaseUrl: segmindBaseUrl.replace(/\/+$/, ''),
     outputHosts: props.outputHosts,
@@ -138,5 +148,6 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
     pollIntervalSeconds: props.pollIntervalSeconds,
     maxVideoBytes: props.maxVideoBytes,
     timeout,
+    budget,
   };
 }

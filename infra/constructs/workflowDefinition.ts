@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import {
   Choice,
   Condition,
@@ -6,13 +5,14 @@ import {
   type IChainable,
   JsonPath,
   Succeed,
+  TaskInput,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import type { EventBridgePutEvents } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { STATE_NAMES } from '../../lambdas/core/contract/states';
 import { type NextStep, statusesLeadingTo } from '../../lambdas/core/contract/upstreamStatus';
+import { COPY_RETRY_SCHEDULE, type TimeBudget, UPSTREAM_RETRY_SCHEDULE } from '../../lambdas/core/timeBudget';
 import { lambdaTask, retryOf } from './lambdaTask';
 import type { TransitionEvents } from './transitionEvents';
 import type { WorkflowFunctions } from './workflowFunctions';
@@ -20,44 +20,47 @@ import type { WorkflowFunctions } from './workflowFunctions';
 const CATCH_ALL = ['States.ALL'];
 
 /**
- * Submit → Wait → Check Status ↺ → Copy Video To S3 → Emit Completed Event,
- * every failure ending in Record Failure → Emit Failed Event; both then Notify
- * and end by the job's status. Retries come from the error registry, the
- * status Choice from the upstream status table.
+ * Submit → Wait → Check Status ↺ → Copy Video To S3, every failure ending in
+ * Record Failure; both hand the job's real outcome to Announce Outcome?, which
+ * puts its event and runs Notify (unless a cancel or the reconciler ended the
+ * job and announced it), then the execution ends by the job's status. Retries
+ * come from the error registry, their schedules and every task's timeout from
+ * the time budget, the status Choice from the upstream status table.
  */
 export function workflowDefinition(
   scope: Construct,
   functions: WorkflowFunctions,
   events: TransitionEvents,
+  budget: TimeBudget,
 ): IChainable {
-  const { emitCompleted, emitFailed } = announcingTail(scope, functions, events);
+  const announceOutcome = announcingTail(scope, functions, events, budget);
+  const { steps } = budget;
 
-  // Record Failure's payload is {jobId, code, message}; the status the events
-  // and the final Choice read is added here.
   const recordFailure = lambdaTask(scope, STATE_NAMES.recordFailure, functions.recordFailure, {
-    resultSelector: {
-      'jobId.$': '$.Payload.jobId',
-      status: 'FAILED',
-      'code.$': '$.Payload.code',
-      'message.$': '$.Payload.message',
-    },
+    attemptSeconds: steps.recordFailure.attemptSeconds,
   });
-  recordFailure.next(emitFailed);
+  recordFailure.next(announceOutcome);
 
-  // Only failures that happened before the upstream accepted the request are
-  // retried; SubmitOutcomeUnknownError is final (a re-submit double-charges).
-  const upstreamRetry = retryOf('upstreamTransient', {
-    interval: Duration.seconds(5),
-    maxAttempts: 5,
-    backoffRate: 2,
-    maxDelay: Duration.seconds(60),
+  // The deadlines count from the execution's start, which only the context object knows.
+  const submit = lambdaTask(scope, STATE_NAMES.submit, functions.submit, {
+    payload: TaskInput.fromObject({
+      jobId: JsonPath.stringAt('$.jobId'),
+      executionStartedAt: JsonPath.executionStartTime,
+    }),
+    attemptSeconds: steps.submit.attemptSeconds,
   });
-  const submit = lambdaTask(scope, STATE_NAMES.submit, functions.submit);
-  submit.addRetry(upstreamRetry);
-  const checkStatus = lambdaTask(scope, STATE_NAMES.checkStatus, functions.checkStatus);
-  checkStatus.addRetry(upstreamRetry);
-  const copy = lambdaTask(scope, STATE_NAMES.copyToS3, functions.copyToS3);
-  copy.addRetry(retryOf('downloadTransient', { interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 }));
+  // Only failures known to come before the upstream accepted are retried: never
+  // SubmitOutcomeUnknownError nor a timeout (a re-submit may pay twice).
+  submit.addRetry(retryOf(['upstreamTransient'], UPSTREAM_RETRY_SCHEDULE));
+  // The idempotent steps also retry their timeouts, on the same attempts.
+  const checkStatus = lambdaTask(scope, STATE_NAMES.checkStatus, functions.checkStatus, {
+    attemptSeconds: steps.checkStatus.attemptSeconds,
+  });
+  checkStatus.addRetry(retryOf(['upstreamTransient', 'stepTimeout'], UPSTREAM_RETRY_SCHEDULE));
+  const copy = lambdaTask(scope, STATE_NAMES.copyToS3, functions.copyToS3, {
+    attemptSeconds: steps.copyToS3.attemptSeconds,
+  });
+  copy.addRetry(retryOf(['downloadTransient', 'stepTimeout'], COPY_RETRY_SCHEDULE));
   for (const task of [submit, checkStatus, copy]) {
     task.addCatch(recordFailure, { errors: CATCH_ALL, resultPath: '$.error' });
   }
@@ -65,7 +68,7 @@ export function workflowDefinition(
   const waitForUpstream = new Wait(scope, STATE_NAMES.wait, { time: WaitTime.secondsPath('$.waitSeconds') });
   const jobComplete = statusChoice(scope, {
     wait: waitForUpstream,
-    copy: copy.next(emitCompleted),
+    copy: copy.next(announceOutcome),
     fail: recordFailure,
   });
   return submit.next(waitForUpstream).next(checkStatus).next(jobComplete);
@@ -84,21 +87,24 @@ function statusChoice(scope: Construct, branches: Record<NextStep, IChainable>):
 }
 
 /**
- * The tail both paths share. Events and Notify are side effects: their result
- * is discarded and any error is caught and kept beside the state (never in
- * $.error, which Record Failure reads), so they cannot fail a job.
+ * The tail both paths share, from the job's outcome `{jobId, status, …, announce}`.
+ * Events and Notify are side effects: their result is discarded and any error
+ * is caught and kept beside the state (never in $.error, which Record Failure
+ * reads), so they cannot fail a job. An outcome another writer announced skips them.
  */
 function announcingTail(
   scope: Construct,
   functions: WorkflowFunctions,
   events: TransitionEvents,
-): { emitCompleted: EventBridgePutEvents; emitFailed: EventBridgePutEvents } {
+  budget: TimeBudget,
+): Choice {
   const failed = new Fail(scope, STATE_NAMES.failed, { errorPath: '$.code', causePath: '$.message' });
   const jobSucceeded = new Choice(scope, STATE_NAMES.jobSucceeded)
     .when(Condition.stringEquals('$.status', 'COMPLETED'), new Succeed(scope, STATE_NAMES.succeeded))
     .otherwise(failed);
   const notify = lambdaTask(scope, STATE_NAMES.notify, functions.notify, {
     resultPath: JsonPath.DISCARD,
+    attemptSeconds: budget.steps.notify.attemptSeconds,
   });
   notify.addCatch(jobSucceeded, { errors: CATCH_ALL, resultPath: '$.notifyError' });
   notify.next(jobSucceeded);
@@ -108,5 +114,8 @@ function announcingTail(
     emit.addCatch(notify, { errors: CATCH_ALL, resultPath: '$.eventError' });
     emit.next(notify);
   }
-  return { emitCompleted, emitFailed };
+  return new Choice(scope, STATE_NAMES.announceOutcome)
+    .when(Condition.booleanEquals('$.announce', false), jobSucceeded)
+    .when(Condition.stringEquals('$.status', 'COMPLETED'), emitCompleted)
+    .otherwise(emitFailed);
 }

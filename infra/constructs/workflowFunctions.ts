@@ -12,39 +12,21 @@ import type { TransitionWorkflowProps, WorkflowConfig } from './transitionWorkfl
 export type WorkflowFunctionName = 'submit' | 'checkStatus' | 'copyToS3' | 'recordFailure' | 'notify';
 export type WorkflowFunctions = Readonly<Record<WorkflowFunctionName, TransitionFunction>>;
 
-const FUNCTION_SETTINGS: Record<
-  WorkflowFunctionName,
-  { id: string; description: string; timeout: Duration; memorySize?: number }
-> = {
-  submit: {
-    id: 'SubmitFunction',
-    description: 'Submits a transition job to the upstream, once',
-    timeout: Duration.seconds(60),
-  },
-  checkStatus: {
-    id: 'CheckStatusFunction',
-    description: 'Polls the upstream job status and plans the next wait',
-    timeout: Duration.seconds(30),
-  },
-  copyToS3: {
-    id: 'CopyToS3Function',
-    description: 'Streams the finished video into S3',
-    timeout: Duration.minutes(5),
-    memorySize: 512,
-  },
-  recordFailure: {
-    id: 'RecordFailureFunction',
-    description: 'Records why a job failed',
-    timeout: Duration.seconds(30),
-  },
+const FUNCTION_SETTINGS: Record<WorkflowFunctionName, { id: string; description: string; memorySize?: number }> = {
+  submit: { id: 'SubmitFunction', description: 'Submits a transition job to the upstream, once' },
+  checkStatus: { id: 'CheckStatusFunction', description: 'Polls the upstream job status and plans the next wait' },
+  copyToS3: { id: 'CopyToS3Function', description: 'Streams the finished video into S3', memorySize: 512 },
+  recordFailure: { id: 'RecordFailureFunction', description: 'Records why a job failed' },
   notify: {
     id: 'NotifyFunction',
     description: 'Starts the webhook delivery of a finished job that has a callback_url',
-    timeout: Duration.seconds(30),
   },
 };
 
-/** The workflow's functions, each with exactly the environment and grants its handler uses. */
+/**
+ * The workflow's functions, each with exactly the environment and grants its
+ * handler uses, and the timeout the time budget gives it.
+ */
 export function createWorkflowFunctions(
   scope: Construct,
   props: TransitionWorkflowProps,
@@ -55,7 +37,7 @@ export function createWorkflowFunctions(
     new TransitionFunction(scope, FUNCTION_SETTINGS[name].id, {
       entry: FUNCTION_ENTRIES[name],
       description: FUNCTION_SETTINGS[name].description,
-      timeout: FUNCTION_SETTINGS[name].timeout,
+      timeout: Duration.seconds(config.budget.steps[name].functionTimeoutSeconds),
       memorySize: FUNCTION_SETTINGS[name].memorySize,
     });
   const functions = {
@@ -74,6 +56,7 @@ export function createWorkflowFunctions(
     bindSegmindApiKey(fn, props.segmindApiKey);
     setOptional(fn, ENV.pollFirst, config.pollFirstSeconds);
     setOptional(fn, ENV.pollInterval, config.pollIntervalSeconds);
+    fn.addEnvironment(ENV.pollDeadline, String(config.budget.pollDeadlineSeconds));
   }
   // Frames can only be an API tenant's uploads or an intake manifest's inbox/ files.
   for (const prefix of [UPLOADS_PREFIX, INBOX_PREFIX]) {

@@ -4,18 +4,28 @@ import type * as z from 'zod';
 import { parseOrThrow } from '../core/schemas';
 import { logger } from './logger';
 
+/** What a step may know of its invocation. */
+export interface StepContext {
+  /** Milliseconds before Lambda stops this invocation: each upstream call takes its time from it. */
+  remainingMs: () => number;
+}
+
 /**
  * Wraps a workflow step as a Lambda handler: structured logging with the Lambda
- * context, the state's input validated against its schema, errors left to
- * propagate by name so the state machine can retry and catch on them.
+ * context, the state's input validated against its schema, the invocation's
+ * remaining time passed on, errors left to propagate by name so the state
+ * machine can retry and catch on them.
  */
-export function workflowTask<S extends z.ZodType, R>(inputSchema: S, step: (input: z.output<S>) => Promise<R>) {
+export function workflowTask<S extends z.ZodType, R>(
+  inputSchema: S,
+  step: (input: z.output<S>, context: StepContext) => Promise<R>,
+) {
   return middy<unknown, R>()
     .use(injectLambdaContext(logger))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const input = parseOrThrow(inputSchema, event, 'state input');
       try {
-        return await step(input);
+        return await step(input, { remainingMs: () => context.getRemainingTimeInMillis() });
       } catch (error) {
         logger.warn('step failed', { error });
         throw error;

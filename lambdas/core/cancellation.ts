@@ -1,11 +1,19 @@
 import type { Job } from './job';
 
-/** The ARN of a job's execution: executions are named after their job. */
-export function executionArnFor(stateMachineArn: string, jobId: string): string {
+/** The ARN of the execution of a state machine with the given name. */
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
   if (!stateMachineArn.includes(':stateMachine:')) {
     throw new Error(`executionArnFor: not a state machine ARN: ${stateMachineArn}`);
   }
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}
+
+/**
+ * The ARN of a job's execution: the one stored on the job, else (a record made
+ * before execution names were unique) the execution named after the job.
+ */
+export function executionArnOfJob(stateMachineArn: string, job: Pick<Job, 'id' | 'executionArn'>): string {
+  return job.executionArn ?? executionArnFor(stateMachineArn, job.id);
 }
 
 /**

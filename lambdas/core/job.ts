@@ -89,12 +89,36 @@ export const jobSchema = z.object({
   idempotencyKey: z.string().optional(),
   source: jobSourceSchema.optional(),
   webhook: webhookRecordSchema.optional(),
+  /**
+   * The job's own execution (name and ARN), chosen when the job is created:
+   * cancel stops it, a replay starts it again. Records made before execution
+   * names were unique lack both: their execution is named after the job.
+   */
+  executionName: z.string().optional(),
+  executionArn: z.string().optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 export type JobOutput = z.infer<typeof jobOutputSchema>;
 export type JobError = z.infer<typeof jobErrorSchema>;
 
 export const isTerminal = (status: JobStatus): boolean => status === 'COMPLETED' || status === 'FAILED';
+
+/** What Step Functions allows in an execution name (ASCII letters, digits, `-`, `_`), at most 80 characters. */
+const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
+
+/**
+ * A name for one execution of a job: the job id and a ULID minted for it. Ids
+ * of idempotent and intake jobs are deterministic and Step Functions keeps a
+ * Standard execution's name taken for 90 days, longer than a job record lives:
+ * a job created again under the same id needs a name of its own.
+ */
+export function executionNameFor(jobId: string, startId: string): string {
+  const name = `${jobId}-${startId}`;
+  if (!EXECUTION_NAME.test(name)) {
+    throw new Error(`executionNameFor: '${name}' is not a valid execution name (1–80 of [0-9A-Za-z_-])`);
+  }
+  return name;
+}
 
 export const videoKeyFor = (jobId: string): string => `jobs/${jobId}/video.mp4`;
 export const resultKeyFor = (jobId: string): string => `jobs/${jobId}/result.json`;

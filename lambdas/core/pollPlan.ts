@@ -1,4 +1,5 @@
 import type { Quality } from './schemas';
+import { workflowTimeBudget } from './timeBudget';
 
 /**
  * The poll plan. Segmind takes ~77 s for 5 s at 540p, so polling every 2 s from
@@ -12,11 +13,15 @@ export interface PollSettings {
   firstWaitSeconds?: number;
   /** Overrides the interval between later polls (seconds). */
   intervalSeconds?: number;
-  /** Stop polling this long after submit: below the upstream's 1-hour record expiry. */
+  /**
+   * Stop polling this long after the execution started: what its timeout leaves
+   * once the last check, the copy and the failure path are set aside (`timeBudget.ts`).
+   */
   deadlineSeconds: number;
 }
 
-export const defaultPollSettings: PollSettings = { deadlineSeconds: 50 * 60 };
+/** The plan of a default deployment (55 min execution timeout, 500 MiB video cap). */
+export const defaultPollSettings: PollSettings = { deadlineSeconds: workflowTimeBudget().pollDeadlineSeconds };
 
 const BASE_LATENCY_SECONDS = 77;
 const qualityFactor: Record<Quality, number> = { '360p': 0.8, '540p': 1, '720p': 1.3, '1080p': 1.8 };
@@ -28,28 +33,37 @@ export function expectedLatencySeconds(request: { duration: 5 | 8; quality: Qual
   return Math.round(BASE_LATENCY_SECONDS * qualityFactor[request.quality] * durationFactor);
 }
 
-/** Seconds to wait between submit and the first status check. */
-export function firstWaitSeconds(request: { duration: 5 | 8; quality: Quality }, settings: PollSettings): number {
+/**
+ * Seconds to wait between submit and the first status check, never past the
+ * deadline; `elapsedSeconds` is how long the execution has run at submit.
+ */
+export function firstWaitSeconds(
+  request: { duration: 5 | 8; quality: Quality },
+  settings: PollSettings,
+  elapsedSeconds = 0,
+): number {
   const wait = settings.firstWaitSeconds ?? Math.round(expectedLatencySeconds(request) * 0.9);
-  return Math.max(1, Math.min(wait, settings.deadlineSeconds));
+  return Math.max(1, Math.min(wait, Math.ceil(settings.deadlineSeconds - elapsedSeconds)));
 }
 
 export type NextPoll = { waitSeconds: number } | { deadlinePassed: true };
 
 /**
- * Seconds until the next status check, given how long ago the job was submitted.
- * Polls at the short interval until twice the expected latency, then slows down;
+ * Seconds until the next status check. The deadline counts from the execution's
+ * start (`elapsedSeconds`), the cadence from the submit (`sinceSubmitSeconds`):
+ * polls at the short interval until twice the expected latency, then slows down;
  * never waits past the deadline, and says so once it has passed.
  */
 export function nextPoll(
   request: { duration: 5 | 8; quality: Quality },
   elapsedSeconds: number,
   settings: PollSettings,
+  sinceSubmitSeconds = elapsedSeconds,
 ): NextPoll {
   const remaining = settings.deadlineSeconds - elapsedSeconds;
   if (remaining <= 0) return { deadlinePassed: true };
   const interval = settings.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
-  const late = elapsedSeconds > 2 * expectedLatencySeconds(request);
+  const late = sinceSubmitSeconds > 2 * expectedLatencySeconds(request);
   const wait = late ? Math.max(interval, SLOW_INTERVAL_SECONDS) : interval;
   return { waitSeconds: Math.max(1, Math.min(wait, Math.ceil(remaining))) };
 }

@@ -9,7 +9,16 @@ import { upstreamStatuses } from './contract/upstreamStatus';
 
 export const executionInputSchema = z.object({ jobId: z.string().min(1) });
 
+/** `$$.Execution.StartTime`, which the state machine adds to Submit's input: the deadlines count from it. */
+const executionStartedAt = z.iso.datetime({ offset: true });
+
+export const submitInputSchema = executionInputSchema.extend({ executionStartedAt });
+export type SubmitInput = z.infer<typeof submitInputSchema>;
+
 export const pollingStateSchema = executionInputSchema.extend({
+  // Absent from the states of executions started before deadlines counted from the
+  // start (deployed while they ran): those count from `submittedAt`.
+  executionStartedAt: executionStartedAt.optional(),
   upstreamRequestId: z.string().min(1),
   submittedAt: z.string(),
   pollCount: z.number().int().nonnegative(),
@@ -39,5 +48,24 @@ export const failureInputSchema = executionInputSchema.extend({
 });
 export type FailureInput = z.infer<typeof failureInputSchema>;
 
-export const failureOutputSchema = executionInputSchema.extend({ code: z.string(), message: z.string() });
-export type FailureOutput = z.infer<typeof failureOutputSchema>;
+/**
+ * How the job ended, as Copy and Record Failure hand it to the tail: its real
+ * terminal state, whoever wrote it first (the first terminal state wins). The
+ * tail announces it only when this execution wrote it (`announce`): a job that
+ * a cancel or the reconciler ended was announced by them.
+ */
+export const jobOutcomeSchema = z.discriminatedUnion('status', [
+  executionInputSchema.extend({
+    status: z.literal('COMPLETED'),
+    s3Uri: z.string(),
+    bytes: z.number().int().nonnegative(),
+    announce: z.boolean(),
+  }),
+  executionInputSchema.extend({
+    status: z.literal('FAILED'),
+    code: z.string(),
+    message: z.string(),
+    announce: z.boolean(),
+  }),
+]);
+export type JobOutcome = z.infer<typeof jobOutcomeSchema>;

@@ -38,7 +38,8 @@ const objectCreatedEventSchema = z.object({
 /**
  * EventBridge target for objects created under `inbox/`. Bad manifests are
  * answered in `outbox/` and succeed; AWS failures (and an event of the wrong
- * shape) throw, so the rule's target retries and then dead-letters the event.
+ * shape) throw, so Lambda retries the invocation and then sends the event to
+ * the dead-letter queue (its on-failure destination).
  */
 export const handler = middy<unknown, IntakeOutcome>()
   .use(injectLambdaContext(logger))

@@ -27,7 +27,8 @@ const transitionEventSchema = z.object({
 
 /**
  * EventBridge target: writes `outbox/<name>.*` for jobs started from a manifest.
- * Errors propagate, so the rule's target retries and then dead-letters the event.
+ * Errors propagate, so Lambda retries the invocation and then sends the event
+ * to the dead-letter queue (its on-failure destination).
  */
 export const handler = middy<unknown, OutboxOutcome>()
   .use(injectLambdaContext(logger))

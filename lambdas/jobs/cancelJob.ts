@@ -1,9 +1,9 @@
-import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { HttpError } from '../adapters/http';
 import { getJob, type JobStore, patchJob } from '../adapters/jobStore';
-import { logger } from '../adapters/logger';
-import { cancellationError, cancellationNote, executionArnFor } from '../core/cancellation';
+import { cancellationError, cancellationNote, executionArnOfJob } from '../core/cancellation';
 import { isTerminal, type Job } from '../core/job';
+import { announceCancellation } from './announceFailure';
 import { ownedJob } from './ownedJob';
 
 /*
@@ -45,7 +45,7 @@ export async function cancelOwnedJob(deps: CancelDeps, id: string, owner: string
   try {
     await deps.sfn.send(
       new StopExecutionCommand({
-        executionArn: executionArnFor(deps.stateMachineArn, id),
+        executionArn: executionArnOfJob(deps.stateMachineArn, job),
         error: 'cancelled',
         cause: 'Cancelled by its owner (DELETE /v2/requests/{id})',
       }),
@@ -72,31 +72,6 @@ export async function cancelOwnedJob(deps: CancelDeps, id: string, owner: string
   const cancelled = await getJob(deps.store, id);
   if (!cancelled) throw new Error(`Job ${id} vanished after it was cancelled`);
   return { job: cancelled, note: cancellationNote(stopped) };
-}
-
-/**
- * The stopped execution never reaches its tail, so the cancellation tail puts
- * the `Transition Failed` event and sends the webhook instead. Named after the
- * job: it runs once. A failure here is logged; the cancel itself stands.
- */
-export async function announceCancellation(deps: CancelDeps, job: Job): Promise<void> {
-  if (!deps.cancellationTailArn) return;
-  try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.cancellationTailArn,
-        name: `cancelled-${job.id}`,
-        input: JSON.stringify({
-          jobId: job.id,
-          status: 'FAILED',
-          code: 'cancelled',
-          message: job.error?.message ?? '',
-        }),
-      }),
-    );
-  } catch (error) {
-    logger.warn('could not announce the cancellation', { jobId: job.id, error });
-  }
 }
 
 /** DELETE's whole use case: cancel the owner's job, then announce it. */

@@ -3,8 +3,9 @@ import { ulid } from 'ulid';
 import { getJob, type JobStore, putNewJob, recordFailed } from '../adapters/jobStore';
 import { logger } from '../adapters/logger';
 import { giveBackJobSlot, takeJobSlot } from '../adapters/tenantUsage';
+import { executionArnFor } from '../core/cancellation';
 import { IdempotencyConflictError, idempotentJobId, requestHash } from '../core/idempotency';
-import { isTerminal, type Job, type JobSource } from '../core/job';
+import { executionNameFor, isTerminal, type Job, type JobError, type JobSource } from '../core/job';
 import type { TransitionRequest } from '../core/schemas';
 import { effectiveLimits, type SpendLimits, TenantLimitError } from '../core/spendLimits';
 import type { TenantLimits } from '../core/tenants';
@@ -14,7 +15,7 @@ export interface CreateJobDeps extends ValidateNewJobDeps {
   store: JobStore;
   sfn: SFNClient;
   stateMachineArn: string;
-  /** Days a job record is kept (DynamoDB TTL). */
+  /** Days a job record is kept (DynamoDB TTL). @default 30 */
   retentionDays?: number;
   /** Every tenant's spend limits, unless its key sets its own. */
   limitDefaults: SpendLimits;
@@ -46,42 +47,69 @@ export interface CreatedJob {
 
 const isNamed = (error: unknown, name: string) => error instanceof Error && error.name === name;
 
+/** What a job whose execution could not be started shows: nothing was sent upstream. */
+export const NOT_STARTED_ERROR = {
+  code: 'internal_error',
+  message:
+    'The job could not be started; nothing was submitted to the upstream. Submit it again (with a new Idempotency-Key if you used one).',
+} as const satisfies JobError;
+
+/** StartExecution of the job's own execution: its stored name (the job id for older records), input `{"jobId"}`. */
+function startExecution(job: Job, deps: CreateJobDeps) {
+  return deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: deps.stateMachineArn,
+      name: job.executionName ?? job.id,
+      input: JSON.stringify({ jobId: job.id }),
+    }),
+  );
+}
+
 /**
- * Starts the job's execution, named after the job. Step Functions answers a
- * second start with the same name and input as the first (while it runs), and
- * `ExecutionAlreadyExists` once it has ended: both mean the job has its one execution.
+ * Starts a new job's execution. Its name was minted for this job, so any
+ * failure — `ExecutionAlreadyExists` included — means this job has no
+ * execution of its own: it ends FAILED (which gives its slot back) and the
+ * error is passed on. Should the start have landed all the same, Submit finds
+ * the job finished and sends nothing.
  */
-async function startExecution(jobId: string, deps: CreateJobDeps): Promise<void> {
+async function startNewJob(job: Job, deps: CreateJobDeps): Promise<void> {
   try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name: jobId,
-        input: JSON.stringify({ jobId }),
-      }),
-    );
+    await startExecution(job, deps);
   } catch (error) {
-    if (!isNamed(error, 'ExecutionAlreadyExists')) throw error;
+    logger.error('could not start the execution', { jobId: job.id, executionName: job.executionName, error });
+    await recordFailed(deps.store, job.id, NOT_STARTED_ERROR).catch((recordError: unknown) => {
+      // A replay under the same Idempotency-Key starts it again; without one it waits for its record to expire.
+      logger.error('could not record the unstarted job FAILED: it stays QUEUED', { jobId: job.id, recordError });
+    });
+    throw error;
   }
 }
 
 /**
  * The answer to a repeated idempotent create: the existing job if the request
- * is the same, else a conflict. Starting again heals a create that stopped
- * between writing the job and starting its execution; the workflow's submit
- * claim still makes the paid submit happen at most once.
+ * is the same, else a conflict. An unfinished job's execution is started again
+ * under its stored name, which heals a create that stopped between writing the
+ * job and starting its execution: Step Functions answers a start with the name
+ * and input of a running execution as the first, and `ExecutionAlreadyExists`
+ * once it has ended — both mean the job has had its one execution (whose end
+ * the workflow or the reconciler records). Any other failure is passed on and
+ * leaves the job as it is: its execution may well be running.
  */
 async function replay(existing: Job, owner: string, hash: string, deps: CreateJobDeps): Promise<CreatedJob> {
   if (existing.owner !== owner || existing.requestHash !== hash) throw new IdempotencyConflictError(existing.id);
-  if (!isTerminal(existing.status)) await startExecution(existing.id, deps);
+  if (!isTerminal(existing.status)) {
+    await startExecution(existing, deps).catch((error: unknown) => {
+      if (!isNamed(error, 'ExecutionAlreadyExists')) throw error;
+    });
+  }
   return { job: existing, replayed: true };
 }
 
 /**
  * Validates the request (before anything is written or paid for), takes one of
  * the owner's slots (active jobs and today's quota; TenantLimitError when a
- * limit is reached), records the job holding that slot and starts its
- * execution, named after the job so it can never start twice. With an
+ * limit is reached), records the job holding that slot with the name of its
+ * own execution, and starts that execution (a failed start ends the job). With an
  * idempotency key the job id is derived from (owner, key): a repeat answers the
  * existing job without taking a slot, and the conditional put decides between
  * racing creates — the loser gives its slot back and answers the winner's job.
@@ -118,19 +146,13 @@ export async function createTransitionJob(input: NewJobInput, deps: CreateJobDep
   }
   const winner = await storeNewJob(job, countedOn, deps);
   if (winner) return replay(winner, owner, hash, deps);
-  try {
-    await startExecution(job.id, deps);
-  } catch (error) {
-    logger.error('could not start the execution', { jobId: job.id, error });
-    // Ends the job, which gives its slot back.
-    await recordFailed(deps.store, job.id, { code: 'internal_error', message: 'The job could not be started' });
-    throw error;
-  }
+  await startNewJob(job, deps);
   return { job, replayed: false };
 }
 
 function newJob(id: string, input: NewJobInput, request: TransitionRequest, hash: string, deps: CreateJobDeps): Job {
   const now = new Date();
+  const executionName = executionNameFor(id, ulid());
   return {
     id,
     owner: input.owner,
@@ -144,6 +166,8 @@ function newJob(id: string, input: NewJobInput, request: TransitionRequest, hash
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
     ...(input.source ? { source: input.source } : {}),
+    executionName,
+    executionArn: executionArnFor(deps.stateMachineArn, executionName),
   };
 }
 

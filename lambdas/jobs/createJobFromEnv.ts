@@ -20,6 +20,7 @@ export function createJobDepsFromEnv(env: CreateJobEnv): CreateJobDeps & { bucke
     stateMachineArn: env.STATE_MACHINE_ARN,
     bucket: env.BUCKET_NAME,
     allowPrivateCallbacks: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS,
+    retentionDays: env.FRAMEBRIDGE_JOB_RETENTION_DAYS,
     limitDefaults: {
       maxActiveJobs: env.FRAMEBRIDGE_MAX_ACTIVE_JOBS,
       maxJobsPerDay: env.FRAMEBRIDGE_MAX_JOBS_PER_DAY,

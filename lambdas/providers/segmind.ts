@@ -32,6 +32,13 @@ export interface SegmindClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
+/**
+ * Answers a gateway gives when it reached the upstream but lost its answer: 502
+ * and 504, and Cloudflare's 520 (unknown answer) and 524 (timed out waiting).
+ * To a submit they say nothing about whether Segmind accepted (and billed) the job.
+ */
+const GATEWAY_LOST_ANSWER = new Set([502, 504, 520, 524]);
+
 const optionsSchema = z.object({
   baseUrl: z
     .url({ protocol: /^https?$/, error: 'baseUrl must be an absolute http(s) URL' })
@@ -59,8 +66,9 @@ export class SegmindClient {
 
   /**
    * Starts a paid job. Throws SubmitOutcomeUnknownError whenever the upstream may have
-   * accepted it without us learning the request id: Segmind has no idempotency, so a
-   * retry could bill the user twice.
+   * accepted it without us learning the request id — a 502 or 504, a timeout or a reset
+   * after sending: Segmind has no idempotency, so a retry could bill the user twice.
+   * 429, the other 5xx and failures before sending are retryable.
    */
   async submit(body: Record<string, unknown>): Promise<{ requestId: string; status: 'QUEUED' }> {
     const exchange = await this.#exchange('the submit');
@@ -77,6 +85,11 @@ export class SegmindClient {
     if (answer instanceof NoAnswer) throw unansweredSubmitError(answer, exchange);
     const { httpStatus } = answer;
     if (httpStatus >= 200 && httpStatus < 300) return acceptedSubmit(answer, exchange);
+    if (GATEWAY_LOST_ANSWER.has(httpStatus)) {
+      throw new SubmitOutcomeUnknownError(
+        `A gateway answered the submit with HTTP ${httpStatus}: Segmind may have accepted and billed the job behind it, so it is not retried.`,
+      );
+    }
     if (httpStatus >= 400 && httpStatus < 600) throw failureError(answer, exchange);
     throw new SubmitOutcomeUnknownError(
       `Segmind answered the submit with HTTP ${httpStatus}${httpStatus < 400 ? ' (redirects are not followed)' : ''}; it may have accepted and billed the job, so it is not retried.`,

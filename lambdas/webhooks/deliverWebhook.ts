@@ -1,7 +1,6 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
+import { videoUrlMinter } from '../adapters/videoUrls';
 import { webhookSigningSecret } from '../adapters/webhookSecret';
 import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
@@ -15,11 +14,7 @@ const env = parseEnv(FUNCTION_ENV.deliverWebhook);
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
   signingSecret: () => webhookSigningSecret(env),
-  mintVideoUrl: async (bucket: string, key: string) => {
-    const expiresIn = env.FRAMEBRIDGE_RESULT_URL_TTL_S;
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
-    return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) };
-  },
+  mintVideoUrl: videoUrlMinter(s3, env.FRAMEBRIDGE_RESULT_URL_TTL_S),
   post: (url: string, body: string, headers: Record<string, string>) =>
     guardedPost(url, body, headers, { allowPrivate: env.FRAMEBRIDGE_ALLOW_PRIVATE_CALLBACKS }),
 };

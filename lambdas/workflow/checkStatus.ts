@@ -1,18 +1,20 @@
 import { dynamo } from '../adapters/dynamoClient';
-import { segmindClientFrom } from '../adapters/segmindFromEnv';
 import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
 import { pollingStateSchema } from '../core/workflowState';
 import { checkStatus } from './steps/checkStatus';
 import { pollSettingsFrom } from './steps/pollSettings';
+import { timedSegmindFrom } from './timedSegmind';
 
 const env = parseEnv(FUNCTION_ENV.checkStatus);
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
-  segmind: segmindClientFrom(env),
+  segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
 };
 
-export const handler = workflowTask(pollingStateSchema, (state) => checkStatus(state, deps));
+export const handler = workflowTask(pollingStateSchema, (state, { remainingMs }) =>
+  checkStatus(state, { ...deps, remainingMs }),
+);

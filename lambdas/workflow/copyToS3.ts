@@ -4,11 +4,11 @@ import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
 import { allowedOutputHosts } from '../core/outputHosts';
+import { DEFAULT_MAX_VIDEO_BYTES } from '../core/timeBudget';
 import { completedStateSchema } from '../core/workflowState';
 import { copyVideo } from './steps/copyVideo';
 
 const env = parseEnv(FUNCTION_ENV.copyToS3);
-const DEFAULT_MAX_VIDEO_BYTES = 500 * 1024 * 1024;
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
@@ -21,4 +21,6 @@ const deps = {
     env.FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S === undefined ? undefined : env.FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S * 1000,
 };
 
-export const handler = workflowTask(completedStateSchema, (state) => copyVideo(state, deps));
+export const handler = workflowTask(completedStateSchema, (state, { remainingMs }) =>
+  copyVideo(state, { ...deps, remainingMs }),
+);

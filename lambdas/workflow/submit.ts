@@ -2,22 +2,22 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
-import { segmindClientFrom } from '../adapters/segmindFromEnv';
 import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
 import { ValidationError } from '../core/errors';
 import { FRAME_PREFIXES, isKeyUnder } from '../core/uploads';
-import { executionInputSchema } from '../core/workflowState';
+import { submitInputSchema } from '../core/workflowState';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { submitJob } from './steps/submitJob';
+import { timedSegmindFrom } from './timedSegmind';
 
 const env = parseEnv(FUNCTION_ENV.submit);
 const FRAME_URL_TTL_SECONDS = 3600;
 
 const deps = {
   store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
-  segmind: segmindClientFrom(env),
+  segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
   // The job's frames were held to its door's prefix when it was created; this
   // role presigns nothing outside the prefixes any frame may be in.
@@ -32,4 +32,6 @@ const deps = {
   },
 };
 
-export const handler = workflowTask(executionInputSchema, (input) => submitJob(input.jobId, deps));
+export const handler = workflowTask(submitInputSchema, (input, { remainingMs }) =>
+  submitJob(input, { ...deps, remainingMs }),
+);

@@ -12,10 +12,15 @@ export type HttpFault =
   | { kind: 'hang' };
 
 /**
- * A submit fault. The `accept-then-*` kinds accept (and bill) the job before the
- * connection breaks: the client cannot know the outcome.
+ * A submit fault. The `accept-then-*` kinds accept (and bill) the job, then the
+ * connection breaks, hangs, or a gateway in front answers `status` (a 502 or 504
+ * after the upstream accepted): the client cannot know the outcome.
  */
-export type SubmitFault = HttpFault | { kind: 'accept-then-reset' } | { kind: 'accept-then-hang' };
+export type SubmitFault =
+  | HttpFault
+  | { kind: 'accept-then-reset' }
+  | { kind: 'accept-then-hang' }
+  | { kind: 'accept-then-answer'; status: number; body?: unknown };
 
 /** How one download of the finished video misbehaves. */
 export type VideoFault = 'redirect' | 'html' | 'empty' | 'truncate' | 'oversize-declared' | 'stall' | 'server-error';

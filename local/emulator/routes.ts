@@ -82,6 +82,7 @@ function submitOrFault(context: RouteContext, res: ServerResponse, body: unknown
   if (fault && 'kind' in fault && fault.kind.startsWith('accept-then-')) {
     submit(context, body, scenario);
     if (fault.kind === 'accept-then-reset') res.socket?.destroy();
+    if (fault.kind === 'accept-then-answer') applyHttpFault(res, { status: fault.status, body: fault.body });
     return;
   }
   if (fault) {

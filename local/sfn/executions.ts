@@ -49,6 +49,11 @@ export interface LocalStepFunctionsOptions {
   taskHandlers: Record<string, TaskHandler>;
   /** Replaces every retry interval with this many ms (tests); undefined keeps the definition's. */
   retryIntervalMs?: number;
+  /**
+   * Told when an execution starts and when it ends, as Step Functions tells
+   * EventBridge (not while the machine is being closed).
+   */
+  onStatusChange?: (execution: Execution) => void;
 }
 
 export class ExecutionAlreadyExistsError extends Error {
@@ -71,6 +76,7 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, Execution>();
   private readonly aborts = new Map<string, () => void>();
   private readonly stopReasons = new Map<string, { error?: string; cause?: string }>();
+  private closing = false;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.stateMachineArn = options.stateMachineArn;
@@ -147,10 +153,16 @@ export class LocalStepFunctions {
       .finally(async () => {
         execution.stopDate = new Date();
         this.aborts.delete(execution.executionArn);
+        this.statusChanged(execution);
         await recording.catch(() => undefined);
       });
     this.executions.set(execution.executionArn, execution);
+    this.statusChanged(execution);
     return execution;
+  }
+
+  private statusChanged(execution: Execution): void {
+    if (!this.closing) this.options.onStatusChange?.(execution);
   }
 
   private settleFailure(execution: Execution, error: unknown): void {
@@ -214,6 +226,16 @@ export class LocalStepFunctions {
       .filter((execution) => !status || execution.status === status)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   }
+  /** The executions that ran a job (their input's `jobId`), oldest first: execution names are not job ids. */
+  ofJob(stateMachineArn: string, jobId: string): Execution[] {
+    return this.list(stateMachineArn).filter((execution) => {
+      try {
+        return (JSON.parse(execution.input) as { jobId?: unknown }).jobId === jobId;
+      } catch {
+        return false;
+      }
+    });
+  }
 
   /** Resolves once no execution is running. */
   async idle(): Promise<void> {
@@ -221,6 +243,7 @@ export class LocalStepFunctions {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.executions.keys()].map((arn) => this.stop(arn, { error: 'Shutdown' })));
   }
 }

@@ -71,8 +71,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
   let framesOfB: { first_frame_url: string; last_frame_url: string };
   const transitionOfB = (prompt: string) => ({ ...transition(prompt), ...framesOfB });
 
-  const executionsNamed = (id: string) =>
-    stack.stepFunctions.list(stack.endpoints.stateMachineArn).filter((execution) => execution.name === id);
+  const executionsNamed = (id: string) => stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, id);
 
   async function finish(id: string, key = KEY_A) {
     for (const execution of executionsNamed(id)) await execution.done;

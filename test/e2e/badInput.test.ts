@@ -450,9 +450,7 @@ describe('E2E: bad input is refused on the local stack', () => {
       // Assert
       expect(status.status).toBe(200);
       expect(JSON.parse(status.text)).toMatchObject({ request_id: finalJobId, status: 'COMPLETED' });
-      expect(
-        stack.stepFunctions.list(stack.endpoints.stateMachineArn).filter((e) => e.name === finalJobId),
-      ).toHaveLength(1);
+      expect(stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, finalJobId)).toHaveLength(1);
       expect(emulator.submissions()).toBe(submissionsBefore + 1);
       const after = await effects();
       expect(after.submitRequests).toBe(before.submitRequests + 1);

@@ -122,7 +122,7 @@ describe('E2E: EventBridge events on the local stack', () => {
           message: expect.stringContaining(UPSTREAM_FAILURE),
         },
       });
-      const execution = stack.stepFunctions.list(stack.endpoints.stateMachineArn).find((e) => e.name === jobId);
+      const execution = stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, jobId)[0];
       expect(execution).toMatchObject({ status: 'FAILED', error: 'upstream_failed' });
     },
     JOB_TIMEOUT_MS,

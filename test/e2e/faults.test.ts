@@ -35,8 +35,9 @@ const cases: FaultCase[] = [
     accepted: 1,
   },
   {
-    name: 'submit 500, 502, 503, 504 answered, then accepted',
-    scenario: () => ({ submitFaults: [{ status: 500 }, { status: 502 }, { status: 503 }, { status: 504 }] }),
+    // 502 and 504 may come from a proxy after Segmind accepted: they end submit_outcome_unknown (submitOutcomes.test.ts).
+    name: 'submit 500 and 503 answered, then accepted',
+    scenario: () => ({ submitFaults: [{ status: 500 }, { status: 503 }] }),
     status: 'COMPLETED',
     accepted: 1,
   },

@@ -125,7 +125,9 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: outcome.executionArn }));
     sfn.destroy();
     expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.name).toBe(outcome.jobId);
+    // Each execution has a name of its own, stored on the job.
+    expect(execution.name).toMatch(new RegExp(`^${outcome.jobId}-[0-9A-HJKMNP-TV-Z]{26}$`));
+    expect(await jobRecord(outcome.jobId)).toMatchObject({ executionName: execution.name });
   });
 
   it('ends FAILED with the upstream message when the upstream job fails', async () => {

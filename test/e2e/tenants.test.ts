@@ -54,7 +54,7 @@ describe('E2E: tenants and their keys on the local stack', () => {
   }
 
   async function finish(id: string) {
-    const executions = stack.stepFunctions.list(stack.endpoints.stateMachineArn).filter((run) => run.name === id);
+    const executions = stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, id);
     for (const execution of executions) await execution.done;
   }
 

@@ -145,7 +145,8 @@ describe('E2E: webhooks on the local stack', () => {
 
   const jobRecord = async (id: string) =>
     (await jobs.send(new GetCommand({ TableName: stack.endpoints.jobsTable, Key: { id }, ConsistentRead: true }))).Item;
-  const deliveryOf = (jobId: string) => delivery.list(delivery.stateMachineArn).find((e) => e.name === `msg_${jobId}`);
+  const deliveryOf = (jobId: string) =>
+    delivery.list(delivery.stateMachineArn).find((e) => (JSON.parse(e.input) as { jobId?: string }).jobId === jobId);
 
   it(
     'delivers a signed transition.completed webhook carrying a fresh video URL that works',
@@ -230,7 +231,7 @@ describe('E2E: webhooks on the local stack', () => {
         webhook: { status: 'failed', attempts: 1, lastStatus: 410 },
       });
       expect(deliveryOf(jobId)).toMatchObject({ status: 'FAILED', error: 'WebhookDeliveryFailed' });
-      const workflow = stack.stepFunctions.list(stack.endpoints.stateMachineArn).find((e) => e.name === jobId);
+      const workflow = stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, jobId)[0];
       expect(workflow?.status).toBe('SUCCEEDED');
     },
     JOB_TIMEOUT_MS,
@@ -275,7 +276,7 @@ describe('E2E: webhooks on the local stack', () => {
         error: { code: 'upstream_failed' },
         webhook: { status: 'delivered', attempts: 1 },
       });
-      const workflow = stack.stepFunctions.list(stack.endpoints.stateMachineArn).find((e) => e.name === jobId);
+      const workflow = stack.stepFunctions.ofJob(stack.endpoints.stateMachineArn, jobId)[0];
       expect(workflow).toMatchObject({ status: 'FAILED', error: 'upstream_failed' });
     },
     JOB_TIMEOUT_MS,

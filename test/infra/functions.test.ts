@@ -28,6 +28,7 @@ describe('Infra: functions', () => {
       'lambdas/jobs/getStatus.ts',
       'lambdas/jobs/listRequests.ts',
       'lambdas/openapi/getOpenApi.ts',
+      'lambdas/reconciler/reconcileExecution.ts',
       'lambdas/secrets/initWebhookSecret.ts',
       'lambdas/uploads/createUpload.ts',
       'lambdas/webhooks/deliverWebhook.ts',

@@ -1,4 +1,11 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { S3Intake, type S3IntakeProps } from '../../infra/constructs/s3Intake';
 import { matchesEventPattern } from '../../local/eventPattern';
 import {
   actionsOf,
@@ -9,7 +16,6 @@ import {
   environmentOf,
   functionIdFor,
   jobsTableId,
-  logicalIdOfType,
   resourcesFor,
   resourcesOfType,
   roleIdOf,
@@ -30,7 +36,17 @@ const output = (name: string): string =>
 const bucketId = () => output('BucketName');
 const busId = () => output('EventBusName');
 const transitionMachineId = () => output('StateMachineArn');
-const queueId = () => logicalIdOfType(built.json, 'AWS::SQS::Queue');
+/** The intake's dead-letter queue (the pipeline has other queues). */
+const queueId = () => {
+  const ids = resourcesOfType(built.json, 'AWS::SQS::Queue')
+    .map(([id]) => id)
+    .filter((id) => id.startsWith('IntakeDeadLetterQueue'));
+  if (ids.length !== 1) throw new Error(`expected one intake dead-letter queue, found ${ids.length}`);
+  return ids[0] ?? '';
+};
+const queueArn = () => ({ 'Fn::GetAtt': [queueId(), 'Arn'] });
+/** What `SqsDestination` grants a function: sending to the queue (and finding it). */
+const SEND_TO_QUEUE = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 
 interface RuleProperties {
   EventBusName?: unknown;
@@ -107,7 +123,9 @@ describe('Infra: S3 intake rules', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 86_400,
     });
-    const policies = resourcesOfType(built.json, 'AWS::SQS::QueuePolicy');
+    const policies = resourcesOfType(built.json, 'AWS::SQS::QueuePolicy').filter(
+      ([, policy]) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queueId() }]),
+    );
     expect(policies).toHaveLength(1);
     const document = policies[0]?.[1].Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
     const statements = document.Statement;
@@ -120,6 +138,28 @@ describe('Infra: S3 intake rules', () => {
       { Service: 'events.amazonaws.com' },
     ]);
     expect(senders.map((s) => s.Action)).toEqual(['sqs:SendMessage', 'sqs:SendMessage']);
+  });
+
+  it("sends the event of a function that threw, after Lambda's two retries, to the same dead-letter queue", () => {
+    // EventBridge invokes Lambda asynchronously: its DLQ covers delivery only, this covers the handler.
+    const configs = resourcesOfType(built.json, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    for (const handler of [INTAKE, OUTBOX]) {
+      expect(
+        configs.filter(
+          (c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: functionIdFor(built.json, handler) }),
+        ),
+        handler,
+      ).toEqual([
+        {
+          FunctionName: { Ref: functionIdFor(built.json, handler) },
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: 7200,
+          DestinationConfig: { OnFailure: { Destination: queueArn() } },
+        },
+      ]);
+      expect(resourcesFor(statementsOf(built.json, handler), 'sqs:SendMessage'), handler).toEqual([queueArn()]);
+    }
   });
 
   it('lets EventBridge invoke each function only from its rule', () => {
@@ -165,6 +205,7 @@ describe('Infra: S3 intake functions', () => {
       'dynamodb:UpdateItem',
       's3:GetObject',
       's3:PutObject',
+      ...SEND_TO_QUEUE,
       'states:StartExecution',
     ]);
     expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/inbox/*')]);
@@ -175,7 +216,12 @@ describe('Infra: S3 intake functions', () => {
   it('lets the outbox function read jobs and jobs/*, and write outbox/* only', () => {
     const statements = statementsOf(built.json, OUTBOX);
 
-    expect(nonLogging(actionsOf(statements))).toEqual(['dynamodb:GetItem', 's3:GetObject', 's3:PutObject']);
+    expect(nonLogging(actionsOf(statements))).toEqual([
+      'dynamodb:GetItem',
+      's3:GetObject',
+      's3:PutObject',
+      ...SEND_TO_QUEUE,
+    ]);
     expect(resourcesFor(statements, 's3:GetObject')).toEqual([arnWithSuffix(bucketId(), '/jobs/*')]);
     expect(resourcesFor(statements, 's3:PutObject')).toEqual([arnWithSuffix(bucketId(), '/outbox/*')]);
   });
@@ -190,5 +236,53 @@ describe('Infra: S3 intake functions', () => {
       const [, role] = resourcesOfType(built.json, 'AWS::IAM::Role').find(([id]) => id === roleId) ?? [];
       expect(role?.Properties.ManagedPolicyArns, handler).toBeUndefined();
     }
+  });
+});
+
+describe('Infra: S3Intake props', () => {
+  const intakeWith = (props: Partial<S3IntakeProps>) => () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
+    new S3Intake(stack, 'Intake', {
+      bucket: Bucket.fromBucketName(stack, 'Bucket', 'framebridge-bucket'),
+      table: Table.fromTableName(stack, 'Table', 'framebridge-jobs'),
+      stateMachine: StateMachine.fromStateMachineName(stack, 'Machine', 'framebridge-transition'),
+      eventBus: EventBus.fromEventBusName(stack, 'Bus', 'framebridge-events'),
+      ...props,
+    });
+    return Template.fromStack(stack).toJSON();
+  };
+
+  it.each<[string, Partial<S3IntakeProps>, RegExp]>([
+    [
+      'three handler retries',
+      { handlerRetryAttempts: 3 },
+      /handlerRetryAttempts must be a whole number between 0 and 2, got 3/,
+    ],
+    [
+      'a handler event age over 6 hours',
+      { handlerMaxEventAge: Duration.hours(7) },
+      /handlerMaxEventAge must be a concrete duration between 1 minute and 6 hours, got 7 hours/,
+    ],
+    [
+      'a retention of half a day',
+      { jobRetentionDays: 0.5 },
+      /jobRetentionDays must be a whole number of days ≥ 1, got 0.5/,
+    ],
+  ])('refuses %s, naming the prop and its bounds', (_case, props, message) => {
+    expect(intakeWith(props)).toThrow(message);
+  });
+
+  it("sets Lambda's retries and the job-record retention it is given", () => {
+    const json = intakeWith({
+      handlerRetryAttempts: 0,
+      handlerMaxEventAge: Duration.minutes(5),
+      jobRetentionDays: 90,
+    })();
+
+    const configs = resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    expect(configs).toHaveLength(2);
+    for (const config of configs)
+      expect(config).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+    expect(environmentOf(json, INTAKE)).toMatchObject({ FRAMEBRIDGE_JOB_RETENTION_DAYS: '90' });
   });
 });

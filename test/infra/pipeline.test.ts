@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -13,7 +13,6 @@ import {
   type BuiltApp,
   buildTemplate,
   functionIdFor,
-  logicalIdOfType,
   resourcesFor,
   resourcesOfType,
   statementsOf,
@@ -64,8 +63,9 @@ describe('Infra: TransitionPipeline defaults', () => {
     expect(pipeline.keysTable).toBeDefined();
     expect(pipeline.intake).toBeDefined();
     expect(pipeline.videoBucket).toBeDefined();
-    expect(pipeline.alarms).toHaveLength(5);
+    expect(pipeline.alarms).toHaveLength(6);
     expect(alarmMetrics(defaults.template)).toEqual([
+      'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
       'ExecutionThrottled',
       'ExecutionsFailed',
@@ -96,7 +96,14 @@ describe('Infra: TransitionPipeline defaults', () => {
       Dimensions: [
         {
           Name: 'QueueName',
-          Value: { 'Fn::GetAtt': [logicalIdOfType(defaults.json, 'AWS::SQS::Queue'), 'QueueName'] },
+          Value: {
+            'Fn::GetAtt': [
+              defaults.stack.getLogicalId(
+                defaults.stack.pipeline.intake?.deadLetterQueue.node.defaultChild as CfnElement,
+              ),
+              'QueueName',
+            ],
+          },
         },
       ],
       Threshold: 1,
@@ -141,8 +148,9 @@ describe('Infra: TransitionPipeline options', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     // The jobs table only: without the API there are no keys to hold.
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    template.resourceCountIs('AWS::Events::Rule', 0);
-    template.resourceCountIs('AWS::SQS::Queue', 0);
+    // The reconciler is always there: its rule and its dead-letter queue.
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     // The transition workflow, its webhook delivery and its cancellation tail.
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
@@ -272,6 +280,6 @@ describe('Infra: embedding TransitionPipeline in another app', () => {
     expect(embedded.stack.resolve(pipeline.eventBus.eventBusName)).toEqual({
       Ref: resourcesOfType(template.toJSON(), 'AWS::Events::EventBus')[0]?.[0],
     });
-    expect(pipeline.alarms).toHaveLength(5);
+    expect(pipeline.alarms).toHaveLength(6);
   });
 });

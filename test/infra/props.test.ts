@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionPipelineProps } from '../../infra/constructs/transitionPipeline';
 import { createFramebridgeApp } from '../../infra/framebridgeApp';
 import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract';
+import { workflowTimeBudget } from '../../lambdas/core/timeBudget';
 import { extractStateMachineDefinition } from '../../local/template';
 import {
   BUILD_TIMEOUT_MS,
@@ -11,6 +12,7 @@ import {
   buildTemplate,
   environmentOf,
   logicalIdOfType,
+  propertiesOf,
   resourcesOfType,
   stageMethodSettings,
 } from './templateHelpers';
@@ -56,6 +58,19 @@ describe('Infra: construct props', () => {
       });
     }
     expect(environmentOf(tuned.json, 'lambdas/workflow/copyToS3.ts')).not.toHaveProperty('FRAMEBRIDGE_POLL_FIRST_S');
+  });
+
+  it('sizes Copy for the video cap and sets the poll deadline the time budget leaves on Submit and Check Status', () => {
+    // Arrange
+    const budget = workflowTimeBudget({ executionTimeoutSeconds: 45 * 60, maxVideoBytes: 100_000_000 });
+
+    // Assert: 100 MB at 1 MiB/s is 96 s, plus 60 s; 2700 s less 1323 s after the deadline
+    expect(budget.steps.copyToS3.functionTimeoutSeconds).toBe(156);
+    expect(budget.pollDeadlineSeconds).toBe(1377);
+    expect(propertiesOf(tuned.json, 'lambdas/workflow/copyToS3.ts').Timeout).toBe(156);
+    for (const handler of ['lambdas/workflow/submit.ts', 'lambdas/workflow/checkStatus.ts']) {
+      expect(environmentOf(tuned.json, handler).FRAMEBRIDGE_POLL_DEADLINE_S, handler).toBe('1377');
+    }
   });
 
   it('passes output hosts and the size bound to Copy Video To S3', () => {
@@ -125,7 +140,20 @@ describe('Infra: construct props', () => {
   it('refuses a workflow timeout at or beyond the upstream’s one-hour record expiry', () => {
     expect(build({ executionTimeout: Duration.minutes(60) })).toThrow(/below 60 minutes/);
     expect(build({ executionTimeout: Duration.hours(2) })).toThrow(/below 60 minutes/);
-    expect(build({ executionTimeout: Duration.seconds(30) })).toThrow(/at least 1 minute/);
+    expect(build({ executionTimeout: Duration.seconds(30) })).toThrow(/timeout 30 s cannot hold the worst case/);
+  });
+
+  it('refuses a workflow timeout too short for the worst case of every retry, saying what to change', () => {
+    expect(build({ executionTimeout: Duration.minutes(45) })).toThrow(
+      /TransitionWorkflow: timeout 2700 s cannot hold the worst case: Submit 681 s, at least 300 s of polling, then 2131 s .* \(3112 s, 52 minutes\); raise timeout or lower maxVideoBytes\./,
+    );
+    expect(build({ executionTimeout: Duration.minutes(45), maxVideoBytes: 100_000_000 })).not.toThrow();
+  });
+
+  it('refuses a video cap a copy at 1 MiB/s could not move within Lambda’s 900 s', () => {
+    expect(build({ executionTimeout: Duration.minutes(59), maxVideoBytes: 900 * 1024 * 1024 })).toThrow(
+      /TransitionWorkflow: maxVideoBytes 943718400 needs a 960 s copy at the assumed minimum of 1 MiB\/s, above Lambda's 900 s limit; at most 880803840 bytes fit\./,
+    );
   });
 
   it('refuses poll seconds that are not whole numbers ≥ 1', () => {

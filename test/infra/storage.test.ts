@@ -5,6 +5,7 @@ import {
   BUILD_TIMEOUT_MS,
   type BuiltApp,
   buildTemplate,
+  environmentOf,
   functionIdFor,
   jobsTableId,
   keysTableId,
@@ -146,6 +147,44 @@ describe('Infra: jobs table', () => {
 
   it('is retained when the stack goes', () => {
     jobsTableMatches({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('keeps job records retentionDays, as the bucket keeps their videos: both functions that create jobs are told', () => {
+    // Arrange
+    const creators = ['lambdas/jobs/createTransition.ts', 'lambdas/intake/s3Manifest.ts'];
+
+    // Act
+    const week = buildTemplate({ pipeline: { retentionDays: 7 } });
+
+    // Assert
+    for (const handler of creators) {
+      expect(environmentOf(week.json, handler), handler).toMatchObject({ FRAMEBRIDGE_JOB_RETENTION_DAYS: '7' });
+      // Unset, the handler keeps its default of 30 days, the prop's default.
+      expect(environmentOf(built.json, handler), handler).not.toHaveProperty('FRAMEBRIDGE_JOB_RETENTION_DAYS');
+    }
+    const lifecycleRules = resourcesOfType(week.json, 'AWS::S3::Bucket').flatMap(
+      ([, bucket]) => (bucket.Properties.LifecycleConfiguration as { Rules?: unknown[] } | undefined)?.Rules ?? [],
+    );
+    expect(lifecycleRules).toContainEqual(expect.objectContaining({ Id: 'expire-jobs', ExpirationInDays: 7 }));
+  });
+});
+
+describe('Infra: state machine log groups', () => {
+  it('names the execution log group of every state machine under /aws/vendedlogs/states/, one each', () => {
+    const logGroups = Object.fromEntries(
+      resourcesOfType(built.json, 'AWS::Logs::LogGroup').map(([id, group]) => [id, group.Properties.LogGroupName]),
+    );
+    const machines = resourcesOfType(built.json, 'AWS::StepFunctions::StateMachine');
+    const destinations = machines.map(([, machine]) => {
+      const logging = machine.Properties.LoggingConfiguration as {
+        Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+      };
+      return logGroups[logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] ?? 'none'];
+    });
+
+    expect(machines.length).toBeGreaterThanOrEqual(3);
+    for (const name of destinations) expect(name).toMatch(/^\/aws\/vendedlogs\/states\/Framebridge-[A-Za-z0-9_-]+$/);
+    expect(new Set(destinations).size).toBe(machines.length);
   });
 });
 

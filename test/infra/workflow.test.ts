@@ -6,6 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransitionWorkflow } from '../../infra/constructs/transitionWorkflow';
+import { EVENT_RETRY_SCHEDULE, workflowTimeBudget } from '../../lambdas/core/timeBudget';
 import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../local/template';
 import {
   actionsOf,
@@ -31,6 +32,7 @@ const LAMBDA_SERVICE_RETRY = {
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
   ],
   IntervalSeconds: 2,
   MaxAttempts: 6,
@@ -45,6 +47,8 @@ const UPSTREAM_RETRY = {
   MaxDelaySeconds: 60,
   JitterStrategy: 'FULL',
 };
+/** How AWS reports a task that ran out of time: its TimeoutSeconds, the function's timeout, an unhandled Lambda failure. */
+const TIMEOUT_ERRORS = ['States.Timeout', 'Sandbox.Timedout', 'Lambda.Unknown'];
 const CATCH_ALL = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Record Failure' }];
 const EVENTBRIDGE_RETRY = {
   ErrorEquals: [
@@ -108,6 +112,7 @@ describe('Infra: workflow state machine', () => {
       'Check Status': 'Task',
       'Job Complete?': 'Choice',
       'Copy Video To S3': 'Task',
+      'Announce Outcome?': 'Choice',
       'Emit Completed Event': 'Task',
       'Record Failure': 'Task',
       'Emit Failed Event': 'Task',
@@ -125,10 +130,10 @@ describe('Infra: workflow state machine', () => {
     expect(state('Check Status').Next).toBe('Job Complete?');
   });
 
-  it('ends both paths in one tail: event → Notify → Job Succeeded? → Succeed or Fail', () => {
-    expect(state('Copy Video To S3').Next).toBe('Emit Completed Event');
+  it('ends both paths in one tail: Announce Outcome? → event → Notify → Job Succeeded? → Succeed or Fail', () => {
+    expect(state('Copy Video To S3').Next).toBe('Announce Outcome?');
+    expect(state('Record Failure').Next).toBe('Announce Outcome?');
     expect(state('Emit Completed Event').Next).toBe('Notify');
-    expect(state('Record Failure').Next).toBe('Emit Failed Event');
     expect(state('Emit Failed Event').Next).toBe('Notify');
     expect(state('Notify').Next).toBe('Job Succeeded?');
     expect(state('Job Succeeded?')).toEqual({
@@ -171,14 +176,20 @@ describe('Infra: workflow state machine', () => {
     });
   });
 
-  it('gives Record Failure’s output the FAILED status the events and the final Choice read', () => {
-    expect(state('Record Failure').ResultSelector).toEqual({
-      'jobId.$': '$.Payload.jobId',
-      status: 'FAILED',
-      'code.$': '$.Payload.code',
-      'message.$': '$.Payload.message',
+  it('announces the outcome Copy or Record Failure found, unless another writer ended the job and announced it', () => {
+    expect(state('Announce Outcome?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.announce', BooleanEquals: false, Next: 'Job Succeeded?' },
+        { Variable: '$.status', StringEquals: 'COMPLETED', Next: 'Emit Completed Event' },
+      ],
+      Default: 'Emit Failed Event',
     });
-    expect(state('Record Failure')).not.toHaveProperty('OutputPath');
+  });
+
+  it('passes on Record Failure’s answer, the job’s real outcome (a cancel stays a cancel)', () => {
+    expect(state('Record Failure').OutputPath).toBe('$.Payload');
+    expect(state('Record Failure')).not.toHaveProperty('ResultSelector');
   });
 
   it('never lets an event or Notify fail the job: retried, then caught beside the state', () => {
@@ -192,6 +203,18 @@ describe('Infra: workflow state machine', () => {
     expect(state('Notify').Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: 'Job Succeeded?' },
     ]);
+  });
+
+  it('retries the events as the time budget counts them', () => {
+    for (const name of ['Emit Completed Event', 'Emit Failed Event']) {
+      expect(state(name).Retry, name).toEqual([
+        expect.objectContaining({
+          IntervalSeconds: EVENT_RETRY_SCHEDULE.intervalSeconds,
+          MaxAttempts: EVENT_RETRY_SCHEDULE.maxAttempts,
+          BackoffRate: EVENT_RETRY_SCHEDULE.backoffRate,
+        }),
+      ]);
+    }
   });
 
   it('passes the whole state to Notify and discards its answer', () => {
@@ -230,32 +253,62 @@ describe('Infra: workflow state machine', () => {
   });
 
   it('invokes each Lambda with the whole state and passes on its Payload only', () => {
-    for (const name of ['Submit Job', 'Check Status', 'Copy Video To S3']) {
+    for (const name of ['Check Status', 'Copy Video To S3', 'Record Failure']) {
       const task = state(name);
       expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
       expect(task.OutputPath, name).toBe('$.Payload');
       expect((task.Parameters as Record<string, unknown>)['Payload.$'], name).toBe('$');
     }
-    expect((state('Record Failure').Parameters as Record<string, unknown>)['Payload.$']).toBe('$');
   });
 
-  it('retries Lambda service errors on every task, and upstream throttling/outages on Submit Job and Check Status', () => {
+  it('gives Submit Job the job id and the execution’s start time, which the deadlines count from', () => {
+    expect(state('Submit Job')).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      OutputPath: '$.Payload',
+      Parameters: { Payload: { 'jobId.$': '$.jobId', 'executionStartedAt.$': '$$.Execution.StartTime' } },
+    });
+  });
+
+  it('retries Lambda service errors on every task, and upstream throttling/outages on Submit Job', () => {
     expect(state('Submit Job').Retry).toEqual([LAMBDA_SERVICE_RETRY, UPSTREAM_RETRY]);
-    expect(state('Check Status').Retry).toEqual([LAMBDA_SERVICE_RETRY, UPSTREAM_RETRY]);
     expect(state('Record Failure').Retry).toEqual([LAMBDA_SERVICE_RETRY]);
   });
 
-  it('retries failed video downloads on Copy Video To S3', () => {
+  it('retries Check Status’s upstream failures and its timeouts on the same attempts', () => {
+    expect(state('Check Status').Retry).toEqual([
+      LAMBDA_SERVICE_RETRY,
+      { ...UPSTREAM_RETRY, ErrorEquals: [...UPSTREAM_RETRY.ErrorEquals, ...TIMEOUT_ERRORS] },
+    ]);
+  });
+
+  it('retries a failed video download or a timeout of Copy Video To S3 once', () => {
     expect(state('Copy Video To S3').Retry).toEqual([
       LAMBDA_SERVICE_RETRY,
       {
-        ErrorEquals: ['VideoDownloadError'],
+        ErrorEquals: ['VideoDownloadError', ...TIMEOUT_ERRORS],
         IntervalSeconds: 5,
-        MaxAttempts: 3,
+        MaxAttempts: 1,
         BackoffRate: 2,
         JitterStrategy: 'FULL',
       },
     ]);
+  });
+
+  it('never retries a timed-out Submit Job: it may have been sent', () => {
+    const retried = (state('Submit Job').Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+
+    for (const error of TIMEOUT_ERRORS) expect(retried).not.toContain(error);
+  });
+
+  it('bounds every Lambda task by its function timeout plus 10 s, as the time budget counts it', () => {
+    const { steps } = workflowTimeBudget();
+
+    expect(state('Submit Job').TimeoutSeconds).toBe(70);
+    expect(state('Check Status').TimeoutSeconds).toBe(40);
+    expect(state('Copy Video To S3').TimeoutSeconds).toBe(570);
+    expect(state('Record Failure').TimeoutSeconds).toBe(25);
+    expect(state('Notify').TimeoutSeconds).toBe(25);
+    expect(state('Copy Video To S3').TimeoutSeconds).toBe(steps.copyToS3.attemptSeconds);
   });
 
   it('never retries an ambiguous submit, nor anything on States.ALL', () => {
@@ -283,7 +336,7 @@ describe('Infra: workflow state machine', () => {
     expect(intoRecordFailure.sort()).toEqual(['Check Status', 'Copy Video To S3', 'Submit Job']);
   });
 
-  it('fails with the code and message Record Failure returns', () => {
+  it('fails with the code and message of the job’s outcome', () => {
     expect(state('Transition Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.code', CausePath: '$.message' });
   });
 
@@ -356,18 +409,22 @@ describe('Infra: workflow functions', () => {
 
   it('gives each function exactly its environment', () => {
     const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
+    // The poll deadline the time budget leaves: 55 min less 2131 s after it.
+    const pollDeadline = { FRAMEBRIDGE_POLL_DEADLINE_S: '1169' };
     expect(environmentOf(built.json, SUBMIT)).toEqual({
       ...base,
       JOBS_TABLE_NAME: tableRef(),
       BUCKET_NAME: { Ref: bucketId() },
       SEGMIND_BASE_URL: 'https://api.segmind.com',
       SEGMIND_API_KEY_SECRET_ARN: secretRef(),
+      ...pollDeadline,
     });
     expect(environmentOf(built.json, CHECK_STATUS)).toEqual({
       ...base,
       JOBS_TABLE_NAME: tableRef(),
       SEGMIND_BASE_URL: 'https://api.segmind.com',
       SEGMIND_API_KEY_SECRET_ARN: secretRef(),
+      ...pollDeadline,
     });
     expect(environmentOf(built.json, COPY_TO_S3)).toEqual({
       ...base,
@@ -391,12 +448,24 @@ describe('Infra: workflow functions', () => {
     expect(actionsOf(statements).filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual(['states:StartExecution']);
   });
 
-  it('sizes timeouts and memory per step', () => {
+  it('sizes timeouts as the time budget computes them, and memory per step', () => {
+    const { steps } = workflowTimeBudget();
+
     expect(propertiesOf(built.json, SUBMIT)).toMatchObject({ Timeout: 60, MemorySize: 256 });
     expect(propertiesOf(built.json, CHECK_STATUS)).toMatchObject({ Timeout: 30 });
-    expect(propertiesOf(built.json, COPY_TO_S3)).toMatchObject({ Timeout: 300, MemorySize: 512 });
-    expect(propertiesOf(built.json, RECORD_FAILURE)).toMatchObject({ Timeout: 30 });
-    expect(propertiesOf(built.json, NOTIFY)).toMatchObject({ Timeout: 30 });
+    // 500 MiB at 1 MiB/s, plus 30 s for the headers and 30 s to finish.
+    expect(propertiesOf(built.json, COPY_TO_S3)).toMatchObject({ Timeout: 560, MemorySize: 512 });
+    expect(propertiesOf(built.json, RECORD_FAILURE)).toMatchObject({ Timeout: 15 });
+    expect(propertiesOf(built.json, NOTIFY)).toMatchObject({ Timeout: 15 });
+    for (const [handler, step] of [
+      [SUBMIT, steps.submit],
+      [CHECK_STATUS, steps.checkStatus],
+      [COPY_TO_S3, steps.copyToS3],
+      [RECORD_FAILURE, steps.recordFailure],
+      [NOTIFY, steps.notify],
+    ] as const) {
+      expect(propertiesOf(built.json, handler).Timeout, handler).toBe(step.functionTimeoutSeconds);
+    }
   });
 
   it('lets Submit read frames (objects of the bucket) and the Segmind key, nothing else of S3 or Secrets Manager', () => {

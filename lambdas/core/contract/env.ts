@@ -32,6 +32,7 @@ export const ENV = {
   maxActiveJobs: 'FRAMEBRIDGE_MAX_ACTIVE_JOBS',
   maxJobsPerDay: 'FRAMEBRIDGE_MAX_JOBS_PER_DAY',
   intakeTenant: 'FRAMEBRIDGE_INTAKE_TENANT',
+  jobRetentionDays: 'FRAMEBRIDGE_JOB_RETENTION_DAYS',
 } as const;
 
 /** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
@@ -49,14 +50,20 @@ const privateCallbacks = {
     .optional()
     .transform((value) => value === '1'),
 };
+/** SigV4 presigned URLs live at most 7 days. */
+const MAX_PRESIGNED_URL_TTL_S = 604_800;
 const resultUrl = {
-  /** Seconds a presigned video URL stays valid when minted for a client. */
-  [ENV.resultUrlTtl]: optionalPositiveInt.transform((value) => value ?? 3600),
+  /** Seconds a presigned video URL stays valid when minted for a client (1 s – 7 days). */
+  [ENV.resultUrlTtl]: optionalPositiveInt
+    .refine((value) => value === undefined || value <= MAX_PRESIGNED_URL_TTL_S, {
+      error: `must be at most ${MAX_PRESIGNED_URL_TTL_S} seconds (7 days, the longest a presigned URL lives)`,
+    })
+    .transform((value) => value ?? 3600),
 };
 const poll = {
   [ENV.pollFirst]: optionalPositiveInt,
   [ENV.pollInterval]: optionalPositiveInt,
-  /** Seconds after submit when polling gives up (default 50 min, below the upstream's 1 h expiry). */
+  /** Seconds after the execution started when polling gives up: the time budget's deadline, which the construct sets. */
   [ENV.pollDeadline]: optionalPositiveInt,
 };
 const segmindBaseUrl = {
@@ -91,8 +98,18 @@ const tenantLimitDefaults = {
   [ENV.maxJobsPerDay]: optionalPositiveInt.transform((value) => value ?? 1000),
 };
 
+/** Days a job record is kept before DynamoDB's TTL removes it (the pipeline's `retentionDays`). */
+const jobRetention = { [ENV.jobRetentionDays]: optionalPositiveInt.transform((value) => value ?? 30) };
+
 /** What creates jobs (the API and the S3 intake) reads. */
-const createJob = z.object({ ...jobsTable, ...bucket, ...stateMachine, ...privateCallbacks, ...tenantLimitDefaults });
+const createJob = z.object({
+  ...jobsTable,
+  ...bucket,
+  ...stateMachine,
+  ...privateCallbacks,
+  ...tenantLimitDefaults,
+  ...jobRetention,
+});
 
 /** Each function's environment, by the name infra gives the function. */
 export const FUNCTION_ENV = {
@@ -134,6 +151,8 @@ export const FUNCTION_ENV = {
   // The secret to initialise arrives as a custom resource property.
   initWebhookSecret: z.object({}),
   writeOutbox: z.object({ ...jobsTable, ...bucket }),
+  /** Ends the job of an execution that failed, timed out or was stopped, and announces it. */
+  reconcileExecution: z.object({ ...jobsTable, [ENV.cancellationTailArn]: name }),
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENV;

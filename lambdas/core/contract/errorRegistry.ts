@@ -10,6 +10,7 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
 /**
@@ -34,6 +35,17 @@ export const ERROR_REGISTRY = {
   downloadTransient: {
     VideoDownloadError: 'video_download_failed',
   },
+  /**
+   * The step ran out of time: its task's TimeoutSeconds (`States.Timeout`) or its
+   * function's own timeout (`Sandbox.Timedout`; `Lambda.Unknown` as AWS documents
+   * unhandled Lambda failures). Retried by the idempotent steps (Check Status,
+   * Copy); final on Submit, which may have sent the paid request.
+   */
+  stepTimeout: {
+    'States.Timeout': 'timeout',
+    'Sandbox.Timedout': 'timeout',
+    'Lambda.Unknown': 'internal_error',
+  },
   /** Retrying cannot help, or would pay twice: caught straight into Record Failure. */
   final: {
     ValidationError: 'invalid_request',
@@ -45,7 +57,6 @@ export const ERROR_REGISTRY = {
     UpstreamTimeoutError: 'upstream_timeout',
     InvalidUpstreamOutputError: 'invalid_upstream_output',
     VideoRejectedError: 'video_rejected',
-    'States.Timeout': 'timeout',
   },
 } as const;
 
@@ -61,6 +72,10 @@ const OTHER_FAILURE_CODES = [
   'upstream_model_retired',
   'cancelled',
   'internal_error',
+  // The reconciler's: the execution ended outside the failure path (lambdas/reconciler/).
+  'execution_failed',
+  'execution_timed_out',
+  'execution_aborted',
 ] as const;
 
 export type JobFailureCode =

@@ -18,6 +18,7 @@ export const FUNCTION_ENTRIES = {
   recordWebhookFailure: 'lambdas/webhooks/recordWebhookFailure.ts',
   s3Manifest: 'lambdas/intake/s3Manifest.ts',
   writeOutbox: 'lambdas/intake/writeOutbox.ts',
+  reconcileExecution: 'lambdas/reconciler/reconcileExecution.ts',
   authorizer: 'lambdas/auth/authorizer.ts',
   initWebhookSecret: 'lambdas/secrets/initWebhookSecret.ts',
 } as const satisfies Record<FunctionName, string>;

@@ -5,6 +5,7 @@
 export * from './env';
 export * from './errorRegistry';
 export * from './events';
+export * from './executionEvents';
 export * from './functions';
 export * from './names';
 export * from './states';

@@ -5,6 +5,8 @@ export const STATE_NAMES = {
   checkStatus: 'Check Status',
   jobComplete: 'Job Complete?',
   copyToS3: 'Copy Video To S3',
+  /** Routes a finished job to its event, or past both events and Notify when something else ended it. */
+  announceOutcome: 'Announce Outcome?',
   emitCompleted: 'Emit Completed Event',
   recordFailure: 'Record Failure',
   emitFailed: 'Emit Failed Event',

@@ -14,8 +14,11 @@ export type NotifyOutcome = { jobId: string; webhookId: string } | { jobId: stri
 
 /**
  * Hands a finished job's webhook to the delivery state machine, which retries
- * for over an hour without holding this workflow. The execution is named after
- * the webhook id, so running Notify twice cannot deliver twice.
+ * for over an hour without holding this workflow. The delivery is named after
+ * the job's execution (`msg_<execution name>`), so running Notify twice cannot
+ * deliver twice, while a job re-created under the same id (an idempotency key
+ * reused after its record expired) still gets its own delivery. The webhook id
+ * receivers dedupe on stays `msg_<job id>`.
  */
 export async function notify(jobId: string, deps: NotifyDeps): Promise<NotifyOutcome> {
   const job = await getJob(deps.store, jobId);
@@ -28,7 +31,7 @@ export async function notify(jobId: string, deps: NotifyDeps): Promise<NotifyOut
     await deps.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: deps.webhookStateMachineArn,
-        name: webhookId,
+        name: webhookIdFor(job.executionName ?? jobId),
         input: JSON.stringify({ jobId, webhookId }),
       }),
     );

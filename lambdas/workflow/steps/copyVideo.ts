@@ -2,11 +2,14 @@ import { Readable } from 'node:stream';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getJob, type JobStore, recordCompleted } from '../../adapters/jobStore';
+import { logger } from '../../adapters/logger';
 import { errorMessage, VideoDownloadError, VideoRejectedError } from '../../core/errors';
-import { type JobOutput, resultKeyFor, videoKeyFor } from '../../core/job';
+import { isTerminal, type JobOutput, resultKeyFor, videoKeyFor } from '../../core/job';
 import { looksLikeMp4, MP4_SNIFF_BYTES } from '../../core/mp4';
 import { isAllowedVideoUrl } from '../../core/outputHosts';
-import type { CheckedState } from '../../core/workflowState';
+import { COPY_TIMING } from '../../core/timeBudget';
+import type { CheckedState, JobOutcome } from '../../core/workflowState';
+import { finishedJobOutcome } from './jobOutcome';
 
 export interface CopyVideoDeps {
   store: JobStore;
@@ -22,20 +25,20 @@ export interface CopyVideoDeps {
   idleTimeoutMs?: number;
   /** Multipart part size; memory use is about partSize × 2, whatever the video's size. */
   partSizeBytes?: number;
-}
-
-export interface CopiedVideo {
-  jobId: string;
-  status: 'COMPLETED';
-  s3Uri: string;
-  bytes: number;
+  /**
+   * Milliseconds left in this invocation (the Lambda context's). The download
+   * stops, retryably and with the upload aborted, once only the finish is left.
+   * @default - no limit
+   */
+  remainingMs?: () => number;
 }
 
 const MIB = 1024 * 1024;
+const FINISH_MS = COPY_TIMING.finishSeconds * 1000;
 
 /** Fetches the video without following redirects, classifying every refusal. */
 async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController): Promise<Response> {
-  const timer = setTimeout(() => abort.abort(), deps.headersTimeoutMs ?? 30_000);
+  const timer = setTimeout(() => abort.abort(), deps.headersTimeoutMs ?? COPY_TIMING.headersTimeoutSeconds * 1000);
   let response: Response;
   try {
     // identity: fetch would otherwise inflate a gzip body behind our byte count's back.
@@ -70,8 +73,10 @@ async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController):
 
 /**
  * The body as chunks, checked as they pass: an MP4 signature at the start, the
- * size cap, the declared length at the end, and a stall timeout between chunks.
- * Throwing here makes the upload fail before anything is completed in S3.
+ * size cap, the declared length at the end, a stall timeout between chunks, and
+ * the invocation's time (a download slower than the copy is sized for stops
+ * while the upload can still be aborted). Throwing here makes the upload fail
+ * before anything is completed in S3.
  */
 async function* checkedVideoChunks(
   response: Response,
@@ -80,17 +85,34 @@ async function* checkedVideoChunks(
   counted: { bytes: number },
 ): AsyncGenerator<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  const iterator = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)[
-    Symbol.asyncIterator
-  ]();
+  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const iterator = body[Symbol.asyncIterator]();
   const idleMs = deps.idleTimeoutMs ?? 30_000;
+  const tooSlow = () =>
+    new VideoDownloadError(
+      `The video download is too slow to finish in time (${counted.bytes} bytes so far; the copy is sized for ${COPY_TIMING.minThroughputBytesPerSecond / MIB} MiB/s)`,
+    );
   const nextChunk = async (): Promise<IteratorResult<Uint8Array>> => {
+    const leftMs = deps.remainingMs ? deps.remainingMs() - FINISH_MS : Number.POSITIVE_INFINITY;
+    if (leftMs <= 0) {
+      // Destroyed first: a body aborted before anyone read it would fail unobserved.
+      body.destroy();
+      abort.abort();
+      throw tooSlow();
+    }
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new VideoDownloadError(`The video download stalled: no data for ${idleMs} ms`));
-      }, idleMs);
+      timer = setTimeout(
+        () => {
+          abort.abort();
+          reject(
+            leftMs < idleMs
+              ? tooSlow()
+              : new VideoDownloadError(`The video download stalled: no data for ${idleMs} ms`),
+          );
+        },
+        Math.min(idleMs, leftMs),
+      );
     });
     try {
       return await Promise.race([iterator.next(), stalled]);
@@ -136,8 +158,13 @@ async function* checkedVideoChunks(
  * memory), then writes result.json and completes the job. Nothing partial is
  * left behind: an upload that fails is aborted, and a video whose result could
  * not be written is deleted. The metrics are those Check Status recorded on the job.
+ *
+ * The first terminal state wins: a job already finished (cancelled, ended by the
+ * reconciler, completed by an earlier attempt) is not copied, and a completion
+ * that loses to a cancel removes what it stored. Either way the answer is the
+ * job's real outcome, which the tail announces or not.
  */
-export async function copyVideo(state: CheckedState & { videoUrl: string }, deps: CopyVideoDeps): Promise<CopiedVideo> {
+export async function copyVideo(state: CheckedState & { videoUrl: string }, deps: CopyVideoDeps): Promise<JobOutcome> {
   let url: URL;
   try {
     url = new URL(state.videoUrl);
@@ -149,6 +176,7 @@ export async function copyVideo(state: CheckedState & { videoUrl: string }, deps
   }
   const job = await getJob(deps.store, state.jobId);
   if (!job) throw new Error(`Job ${state.jobId} not found`);
+  if (isTerminal(job.status)) return finishedJobOutcome(job);
 
   const abort = new AbortController();
   const response = await openVideo(url, deps, abort);
@@ -182,8 +210,25 @@ export async function copyVideo(state: CheckedState & { videoUrl: string }, deps
     contentType: 'video/mp4',
   };
   await storeResult(state, output, job.metrics, deps);
-  await recordCompleted(deps.store, state.jobId, output, job.metrics);
-  return { jobId: state.jobId, status: 'COMPLETED', s3Uri: `s3://${deps.bucket}/${videoKey}`, bytes: counted.bytes };
+  if (!(await recordCompleted(deps.store, state.jobId, output, job.metrics)))
+    return lostCompletion(state.jobId, output, deps);
+  const s3Uri = `s3://${deps.bucket}/${videoKey}`;
+  return { jobId: state.jobId, status: 'COMPLETED', s3Uri, bytes: counted.bytes, announce: true };
+}
+
+/** The completion write lost: the job ended meanwhile. A cancelled job keeps no video. */
+async function lostCompletion(jobId: string, output: JobOutput, deps: CopyVideoDeps): Promise<JobOutcome> {
+  const job = await getJob(deps.store, jobId);
+  if (!job) throw new Error(`Job ${jobId} not found`);
+  if (job.status === 'FAILED') {
+    logger.info('job ended while its video was copied; the copy is removed', { jobId, code: job.error?.code });
+    for (const key of [output.resultKey, output.videoKey]) {
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: output.s3Bucket, Key: key })).catch((error: unknown) => {
+        logger.warn('could not remove the copy of a job that ended', { jobId, key, error });
+      });
+    }
+  }
+  return finishedJobOutcome(job);
 }
 
 /** Writes `jobs/{id}/result.json`; on failure deletes the stored video, so no half-result stays. */

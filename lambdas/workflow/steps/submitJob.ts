@@ -3,23 +3,30 @@ import { SubmitOutcomeUnknownError, UpstreamThrottledError, UpstreamUnavailableE
 import { isTerminal } from '../../core/job';
 import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
 import { parseS3Uri, type SegmindBody, type TransitionRequest, toSegmindBody } from '../../core/schemas';
-import type { PollingState } from '../../core/workflowState';
-import type { SegmindClient } from '../../providers/segmind';
+import { callTimeoutMs } from '../../core/timeBudget';
+import type { PollingState, SubmitInput } from '../../core/workflowState';
+import type { TimedSegmind } from '../timedSegmind';
 
 export interface SubmitDeps {
   store: JobStore;
-  segmind: Pick<SegmindClient, 'submit'>;
+  segmind: Pick<TimedSegmind, 'submit'>;
   /** Presigns an s3:// frame so the upstream can fetch it. */
   presignFrame: (bucket: string, key: string) => Promise<string>;
   pollSettings: PollSettings;
+  /** Milliseconds left in this invocation: the submit takes its time from it. */
+  remainingMs: () => number;
   /** Waits out a short 429 inside the step instead of a whole retry cycle. */
   sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
 }
 
 /** A 429 whose reset is at most this far away is waited out inside the step… */
 const MAX_IN_STEP_THROTTLE_WAIT_MS = 15_000;
-/** …as long as the step has spent less than this waiting (the Lambda times out at 60 s). */
-const IN_STEP_THROTTLE_BUDGET_MS = 35_000;
+/**
+ * …as long as the submit after it still gets this long. A submit that times out
+ * cannot be sent again (it may have been accepted), so none goes out with less.
+ */
+const MIN_SUBMIT_CALL_MS = 20_000;
 /** Spreads the clients that were throttled together over the second after the reset. */
 const THROTTLE_JITTER_MS = 1_000;
 
@@ -38,22 +45,42 @@ async function upstreamBody(request: TransitionRequest, deps: SubmitDeps): Promi
 }
 
 /**
+ * The submit's timeout: what remains of the invocation, never less than
+ * MIN_SUBMIT_CALL_MS. Short of it nothing is sent, and the retryable error
+ * gives the claim back for a fresh invocation to submit.
+ */
+function submitTimeoutMs(remainingMs: number): number {
+  const timeoutMs = callTimeoutMs(remainingMs);
+  if (timeoutMs < MIN_SUBMIT_CALL_MS) {
+    throw new UpstreamUnavailableError(
+      `Not sent: ${timeoutMs} ms left in this invocation, below the ${MIN_SUBMIT_CALL_MS} ms a submit is given`,
+    );
+  }
+  return timeoutMs;
+}
+
+/**
  * Sends the one paid submit. The claim in the Jobs table makes it at-most-once
  * across retries: a retried step that finds the claim but no upstream id cannot
  * know whether Segmind accepted, so it fails `submit_outcome_unknown` rather than
  * pay twice. The claim is given back only for failures known to be pre-acceptance.
  */
-export async function submitJob(jobId: string, deps: SubmitDeps): Promise<PollingState> {
+export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<PollingState> {
+  const { jobId, executionStartedAt } = input;
   const job = await getJob(deps.store, jobId);
   if (!job) throw new Error(`Job ${jobId} not found`);
   if (isTerminal(job.status)) throw new Error(`Job ${jobId} is already ${job.status}`);
-  const pollFrom = (upstreamRequestId: string, submittedAt: string): PollingState => ({
-    jobId,
-    upstreamRequestId,
-    submittedAt,
-    pollCount: 0,
-    waitSeconds: firstWaitSeconds(job.request, deps.pollSettings),
-  });
+  const pollFrom = (upstreamRequestId: string, submittedAt: string): PollingState => {
+    const elapsedSeconds = ((deps.now?.() ?? new Date()).getTime() - Date.parse(executionStartedAt)) / 1000;
+    return {
+      jobId,
+      executionStartedAt,
+      upstreamRequestId,
+      submittedAt,
+      pollCount: 0,
+      waitSeconds: firstWaitSeconds(job.request, deps.pollSettings, elapsedSeconds),
+    };
+  };
 
   // Frames are presigned before the claim: a failure here has sent nothing.
   const body = await upstreamBody(job.request, deps);
@@ -69,18 +96,17 @@ export async function submitJob(jobId: string, deps: SubmitDeps): Promise<Pollin
 
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   let submitted: { requestId: string };
-  let waitedMs = 0;
   for (;;) {
     try {
-      submitted = await deps.segmind.submit(body);
+      submitted = await deps.segmind.submit(body, { timeoutMs: submitTimeoutMs(deps.remainingMs()) });
       break;
     } catch (error) {
       // A 429 means the upstream did not accept: waiting and sending again is safe.
       const waitMs =
         error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
       const pauseMs = waitMs + Math.random() * THROTTLE_JITTER_MS;
-      if (waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS && waitedMs + pauseMs <= IN_STEP_THROTTLE_BUDGET_MS) {
-        waitedMs += pauseMs;
+      const leftAfterPause = callTimeoutMs(deps.remainingMs() - pauseMs);
+      if (waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS && leftAfterPause >= MIN_SUBMIT_CALL_MS) {
         await sleep(pauseMs);
         continue;
       }

@@ -7,6 +7,7 @@ import {
   type PollSettings,
 } from '../../../lambdas/core/pollPlan';
 import type { Quality } from '../../../lambdas/core/schemas';
+import { workflowTimeBudget } from '../../../lambdas/core/timeBudget';
 
 const typical = { duration: 5, quality: '540p' } as const;
 
@@ -42,6 +43,12 @@ describe('Core: poll plan', () => {
     ])('honours the settings %j with a first wait of %i s', (settings: PollSettings, seconds) => {
       expect(firstWaitSeconds(typical, settings)).toBe(seconds);
     });
+
+    it('never waits past the deadline, counted from the execution start (Submit may have taken a while)', () => {
+      expect(firstWaitSeconds(typical, { deadlineSeconds: 600 }, 500)).toBe(69);
+      expect(firstWaitSeconds(typical, { deadlineSeconds: 600 }, 560.5)).toBe(40);
+      expect(firstWaitSeconds(typical, { deadlineSeconds: 600 }, 700)).toBe(1);
+    });
   });
 
   describe('nextPoll', () => {
@@ -58,6 +65,13 @@ describe('Core: poll plan', () => {
       expect(nextPoll(typical, 154, defaultPollSettings)).toEqual({ waitSeconds: 5 });
     });
 
+    it('counts the cadence from the submit and the deadline from the execution start', () => {
+      // Submit took 300 s of retries: 70 s after it, the job is not late, and 230 s are left.
+      expect(nextPoll(typical, 370, { deadlineSeconds: 600 }, 70)).toEqual({ waitSeconds: 5 });
+      expect(nextPoll(typical, 598, { deadlineSeconds: 600 }, 298)).toEqual({ waitSeconds: 2 });
+      expect(nextPoll(typical, 600, { deadlineSeconds: 600 }, 300)).toEqual({ deadlinePassed: true });
+    });
+
     it('keeps a configured interval longer than the slow one', () => {
       expect(nextPoll(typical, 600, { ...defaultPollSettings, intervalSeconds: 20 })).toEqual({ waitSeconds: 20 });
     });
@@ -71,7 +85,8 @@ describe('Core: poll plan', () => {
       expect(nextPoll(typical, elapsed, { deadlineSeconds: 100 })).toEqual({ deadlinePassed: true });
     });
 
-    it('stops polling a default job before the upstream record expires (1 hour)', () => {
+    it('stops polling a default job when the time budget says, well before the upstream record expires (1 hour)', () => {
+      expect(defaultPollSettings.deadlineSeconds).toBe(workflowTimeBudget().pollDeadlineSeconds);
       expect(defaultPollSettings.deadlineSeconds).toBeLessThan(3600);
       expect(nextPoll(typical, 3600, defaultPollSettings)).toEqual({ deadlinePassed: true });
     });

@@ -120,7 +120,11 @@ describe('Handler: S3 manifest intake', () => {
     });
     const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
     expect(starts).toEqual([
-      { stateMachineArn: STATE_MACHINE_ARN, name: jobs()[0]?.id, input: JSON.stringify({ jobId: jobs()[0]?.id }) },
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: jobs()[0]?.executionName,
+        input: JSON.stringify({ jobId: jobs()[0]?.id }),
+      },
     ]);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
@@ -138,7 +142,7 @@ describe('Handler: S3 manifest intake', () => {
     expect(jobs()).toHaveLength(1);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
     const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-    expect(new Set(names)).toEqual(new Set([jobs()[0]?.id]));
+    expect(new Set(names)).toEqual(new Set([jobs()[0]?.executionName]));
   });
 
   it('starts a new job when the manifest under the same key changes', async () => {
@@ -423,7 +427,7 @@ describe('Handler: S3 manifest intake', () => {
     });
   });
 
-  describe('transient failures throw, so EventBridge retries the event', () => {
+  describe('transient failures throw: Lambda retries the event, then sends it to the dead-letter queue', () => {
     it('S3 failing to serve the manifest', async () => {
       // Arrange
       putObject(objects, 'inbox/clip.json', manifest());
@@ -434,6 +438,28 @@ describe('Handler: S3 manifest intake', () => {
       // Act / Assert
       await expect(invoke(objectCreated('inbox/clip.json'))).rejects.toMatchObject({ name: 'InternalError' });
       expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+
+    it('throws for the event as delivered, leaving nothing behind: the same event redriven later starts the job', async () => {
+      // Arrange: the event Lambda's on-failure record carries (its requestPayload) is the invocation's event.
+      putObject(objects, 'inbox/clip.json', manifest());
+      const event = objectCreated('inbox/clip.json');
+      s3.on(GetObjectCommand, { Key: 'inbox/clip.json' }).rejects(
+        new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      );
+      const attempts = [invoke(event), invoke(event), invoke(event)];
+
+      // Act: S3 recovers; the dead letter is redriven.
+      await Promise.allSettled(attempts);
+      s3.reset();
+      const served = serveBucket(s3, BUCKET);
+      for (const [key, object] of objects) served.set(key, object);
+      const redriven = await invoke(structuredClone(event));
+
+      // Assert
+      for (const attempt of attempts) await expect(attempt).rejects.toMatchObject({ name: 'InternalError' });
+      expect(redriven).toMatchObject({ outcome: 'started', key: 'inbox/clip.json' });
+      expect(jobs()).toHaveLength(1);
     });
 
     it('Step Functions throttling the start', async () => {

@@ -19,17 +19,16 @@ const deps: CancelDeps = {
 const stopsSent = () => sfnMock.commandCalls(StopExecutionCommand).map((call) => call.args[0].input);
 
 describe('Function: cancelOwnedJob', () => {
-  it('stops the execution named after the job and records it FAILED with code cancelled', async () => {
+  it("stops the job's own execution (stored on it) and records it FAILED with code cancelled", async () => {
     // Arrange
-    putRow(storedJob(JOB_ID));
+    const executionArn = `${EXECUTION_PREFIX}:${JOB_ID}-01JQ00000000000000000000EX`;
+    putRow(storedJob(JOB_ID, {}, { executionName: `${JOB_ID}-01JQ00000000000000000000EX`, executionArn }));
 
     // Act
     const { job, note } = await cancelOwnedJob(deps, JOB_ID, OWNER);
 
     // Assert
-    expect(stopsSent()).toEqual([
-      { executionArn: `${EXECUTION_PREFIX}:${JOB_ID}`, error: 'cancelled', cause: expect.stringMatching(/Cancelled/) },
-    ]);
+    expect(stopsSent()).toEqual([{ executionArn, error: 'cancelled', cause: expect.stringMatching(/Cancelled/) }]);
     expect(note).toBe('Nothing had been submitted to Segmind, so nothing is billed.');
     expect(job).toMatchObject({
       id: JOB_ID,
@@ -39,6 +38,19 @@ describe('Function: cancelOwnedJob', () => {
       completedAt: expect.any(String),
     });
     expect(rows.get(JOB_ID)).toEqual(job);
+  });
+
+  it('stops the execution named after the job when the record holds none (made before names were unique)', async () => {
+    // Arrange
+    putRow(storedJob(JOB_ID));
+
+    // Act
+    await cancelOwnedJob(deps, JOB_ID, OWNER);
+
+    // Assert
+    expect(stopsSent()).toEqual([
+      { executionArn: `${EXECUTION_PREFIX}:${JOB_ID}`, error: 'cancelled', cause: expect.stringMatching(/Cancelled/) },
+    ]);
   });
 
   it('says the upstream job may still be billed once it was submitted', async () => {

@@ -4,13 +4,14 @@ import { GetCommand, type GetCommandInput, PutCommand } from '@aws-sdk/lib-dynam
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors';
 import { IdempotencyConflictError, idempotentJobId, requestHash } from '../../../lambdas/core/idempotency';
+import type { Job } from '../../../lambdas/core/job';
 import { parseTransitionRequest } from '../../../lambdas/core/schemas';
 import type { TenantUsage } from '../../../lambdas/core/spendLimits';
-import { type CreateJobDeps, createTransitionJob } from '../../../lambdas/jobs/createJob';
+import { type CreateJobDeps, createTransitionJob, NOT_STARTED_ERROR } from '../../../lambdas/jobs/createJob';
 import type { Resolve } from '../../../lambdas/jobs/publicUrls';
 import { jobStore, OWNER, TABLE_NAME, updatesSent, validBody } from '../fakeJobsTable';
 import { serveTenantUsage } from '../fakeTenantUsage';
-import { BUCKET, fakeJobsBackend, STATE_MACHINE_ARN } from './fakeJobsBackend';
+import { BUCKET, EXECUTION_PREFIX, fakeJobsBackend, STATE_MACHINE_ARN } from './fakeJobsBackend';
 
 const { ddb, sfnMock, s3Mock, rows } = fakeJobsBackend();
 let usage: Map<string, TenantUsage>;
@@ -35,10 +36,11 @@ const deps: CreateJobDeps = {
 };
 
 const startsSent = () => sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
-const startOf = (id: string) => ({
+/** The start of a job's own execution: the name stored on it, the job id as input. */
+const startOf = (job: Pick<Job, 'id' | 'executionName'>) => ({
   stateMachineArn: STATE_MACHINE_ARN,
-  name: id,
-  input: JSON.stringify({ jobId: id }),
+  name: job.executionName,
+  input: JSON.stringify({ jobId: job.id }),
 });
 const conditionFailed = () =>
   Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
@@ -48,7 +50,7 @@ afterEach(() => {
 });
 
 describe('Function: createTransitionJob', () => {
-  it('records the job QUEUED with its validated request, then starts its execution named after it', async () => {
+  it('records the job QUEUED with its validated request and its own execution name, then starts that execution', async () => {
     // Arrange
     vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
 
@@ -72,6 +74,8 @@ describe('Function: createTransitionJob', () => {
       expiresAt: NOW / 1000 + 7 * 86_400,
       requestHash: requestHash(request),
       source: { type: 'api' },
+      executionName: expect.stringMatching(new RegExp(`^${job.id}-[0-9A-HJKMNP-TV-Z]{26}$`)),
+      executionArn: `${EXECUTION_PREFIX}:${job.executionName}`,
     });
     expect(job.request).toMatchObject({ ...validBody, duration: 5, quality: '540p', seed: 12345 });
     expect(rows.get(job.id)).toEqual({ ...job, holdsActiveSlot: true });
@@ -80,7 +84,7 @@ describe('Function: createTransitionJob', () => {
       TableName: TABLE_NAME,
       ConditionExpression: 'attribute_not_exists(id)',
     });
-    expect(startsSent()).toEqual([startOf(job.id)]);
+    expect(startsSent()).toEqual([startOf(job)]);
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
@@ -109,7 +113,7 @@ describe('Function: createTransitionJob', () => {
     expect(replayed).toBe(false);
     expect(job).toMatchObject({ id, idempotencyKey: 'order-42' });
     expect(rows.get(id)).toEqual({ ...job, holdsActiveSlot: true });
-    expect(startsSent()).toEqual([startOf(id)]);
+    expect(startsSent()).toEqual([startOf(job)]);
   });
 
   it('replays a repeat with the same key and request: the same job, no second put, its execution started again', async () => {
@@ -124,7 +128,7 @@ describe('Function: createTransitionJob', () => {
     // Assert
     expect(again).toEqual({ job: first.job, replayed: true });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
-    expect(startsSent()).toEqual([startOf(first.job.id), startOf(first.job.id)]);
+    expect(startsSent()).toEqual([startOf(first.job), startOf(first.job)]);
   });
 
   it('replays a finished job without starting it again', async () => {
@@ -200,7 +204,7 @@ describe('Function: createTransitionJob', () => {
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
     expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
     expect(rows.get(winner.id)).toEqual({ ...winner, holdsActiveSlot: true });
-    expect(startsSent()).toEqual([startOf(winner.id)]);
+    expect(startsSent()).toEqual([startOf(winner)]);
     // The loser gave back the slot it took: only the winner's job counts.
     expect(usage.get(OWNER)).toMatchObject({ activeCount: 1, dayCount: 1 });
   });
@@ -278,7 +282,7 @@ describe('Function: createTransitionJob', () => {
     expect(stored).toMatchObject({
       status: 'FAILED',
       phase: 'failed',
-      error: { code: 'internal_error', message: 'The job could not be started' },
+      error: NOT_STARTED_ERROR,
     });
     expect(stored).not.toHaveProperty('holdsActiveSlot');
     expect(updatesSent(ddb).filter((update) => update.Key?.id === stored?.id)).toHaveLength(1);
@@ -407,7 +411,7 @@ describe('Function: createTransitionJob (spend limits)', () => {
     // Assert
     expect(replayed).toBe(false);
     expect(rows.get(job.id)).toMatchObject({ status: 'QUEUED', holdsActiveSlot: true });
-    expect(startsSent()).toEqual([startOf(job.id)]);
+    expect(startsSent()).toEqual([startOf(job)]);
     expect(usage.get(OWNER)).toEqual({ activeCount: 1, day: TODAY, dayCount: 1 });
   });
 });

@@ -70,9 +70,11 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
         request: { ...validBody, duration: 5, quality: '540p', seed: 12345 },
       },
     });
+    const executionName = rows.get(id)?.executionName;
+    expect(executionName).toMatch(new RegExp(`^${id}-[0-9A-HJKMNP-TV-Z]{26}$`));
     expect(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input).toEqual({
       stateMachineArn: STATE_MACHINE_ARN,
-      name: id,
+      name: executionName,
       input: JSON.stringify({ jobId: id }),
     });
   });
@@ -280,9 +282,10 @@ describe('Handler: POST /v2/pixverse-5-transition with an Idempotency-Key', () =
       idempotencyKey: 'order-42',
       requestHash: requestHash(parseTransitionRequest(validBody)),
       source: { type: 'api' },
+      executionName: expect.stringMatching(new RegExp(`^${id}-[0-9A-HJKMNP-TV-Z]{26}$`)),
     });
     expect(startsSent()).toEqual([
-      { stateMachineArn: STATE_MACHINE_ARN, name: id, input: JSON.stringify({ jobId: id }) },
+      { stateMachineArn: STATE_MACHINE_ARN, name: rows.get(id)?.executionName, input: JSON.stringify({ jobId: id }) },
     ]);
   });
 
@@ -303,7 +306,8 @@ describe('Handler: POST /v2/pixverse-5-transition with an Idempotency-Key', () =
   });
 
   it('starts the execution again on a repeat (with the same name and input), healing a create that stopped after the put', async () => {
-    // Arrange: the job was written, but its execution never started.
+    // Arrange: the job was written, but its execution never started (a record
+    // from before execution names were stored: its execution is named after it).
     const id = idempotentJobId(OWNER, 'order-42');
     putRow(
       storedJob(id, {}, { idempotencyKey: 'order-42', requestHash: requestHash(parseTransitionRequest(validBody)) }),

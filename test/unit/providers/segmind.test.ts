@@ -165,6 +165,21 @@ describe('Provider: Segmind client', () => {
       expect(typed.retryable).toBe(false);
     });
 
+    it.each([502, 504, 520, 524])(
+      "treats a gateway's HTTP %i as an unknown outcome: Segmind may have accepted behind it",
+      async (status) => {
+        script = reply(status, '<html>bad gateway</html>');
+
+        const error = await failureOf(client().submit(submitBody));
+
+        const typed = expectTyped(error, SubmitOutcomeUnknownError);
+        expect(typed.message).toContain(`HTTP ${status}`);
+        expect(typed.code).toBe('submit_outcome_unknown');
+        expect(typed.retryable).toBe(false);
+        expect(received).toHaveLength(1);
+      },
+    );
+
     it('does not follow a redirect and treats it as an unknown outcome', async () => {
       script = reply(307, '', { location: '/elsewhere' });
 
@@ -331,16 +346,20 @@ describe('Provider: Segmind client', () => {
       expect(expectTyped(error, UpstreamThrottledError).resetAt).toBeUndefined();
     });
 
-    it.each([500, 502, 503, 504])('HTTP %i is unavailable, with its status', async (status) => {
-      script = reply(status, '<html>bad gateway</html>');
+    // To a submit, a gateway's 502 or 504 may come after Segmind accepted: see 'submit'.
+    it.each(operation === 'submit' ? [500, 503] : [500, 502, 503, 504])(
+      'HTTP %i is unavailable, with its status',
+      async (status) => {
+        script = reply(status, '<html>bad gateway</html>');
 
-      const error = await failureOf(operations[operation](client()));
+        const error = await failureOf(operations[operation](client()));
 
-      const typed = expectTyped(error, UpstreamUnavailableError);
-      expect(typed.httpStatus).toBe(status);
-      expect(typed.code).toBe('upstream_unavailable');
-      expect(typed.retryable).toBe(true);
-    });
+        const typed = expectTyped(error, UpstreamUnavailableError);
+        expect(typed.httpStatus).toBe(status);
+        expect(typed.code).toBe('upstream_unavailable');
+        expect(typed.retryable).toBe(true);
+      },
+    );
   });
 
   describe.each(['status', 'result'] as const)('%s: reads', (operation) => {

@@ -52,6 +52,22 @@ describe('Function: notify', () => {
     });
   });
 
+  it("names the delivery after the job's own execution, so a job re-created under the same id is delivered again", async () => {
+    // Arrange: the first job under this id had its delivery `msg_<id>-<first run>` long ago
+    const executionName = `${JOB_ID}-01JQ0000000000000000000999`;
+    putRow(completedJob({ callback_url: CALLBACK }, { executionName }));
+
+    // Act
+    const outcome = await notify(JOB_ID, deps);
+
+    // Assert: a delivery of its own, the webhook id receivers see unchanged
+    expect(outcome).toEqual({ jobId: JOB_ID, webhookId: `msg_${JOB_ID}` });
+    expect(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({
+      name: `msg_${executionName}`,
+      input: JSON.stringify({ jobId: JOB_ID, webhookId: `msg_${JOB_ID}` }),
+    });
+  });
+
   it('does nothing for a job without a callback_url', async () => {
     putRow(completedJob({}));
 

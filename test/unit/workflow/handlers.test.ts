@@ -23,7 +23,7 @@ beforeEach(() => {
 });
 
 describe('Handler: recordFailure task', () => {
-  it('records the caught error on the job and returns {jobId, code, message}', async () => {
+  it('records the caught error on the job and returns the outcome {jobId, status, code, message, announce}', async () => {
     // Arrange
     rows.set(JOB_ID, storedJob(JOB_ID, {}, { status: 'PROCESSING', phase: 'generating' }));
     const input = {
@@ -41,7 +41,13 @@ describe('Handler: recordFailure task', () => {
     const output = await recordFailureHandler(input, lambdaContext('recordFailure'));
 
     // Assert
-    expect(output).toEqual({ jobId: JOB_ID, code: 'upstream_expired', message: 'Segmind does not know request sg-1' });
+    expect(output).toEqual({
+      jobId: JOB_ID,
+      status: 'FAILED',
+      code: 'upstream_expired',
+      message: 'Segmind does not know request sg-1',
+      announce: true,
+    });
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       TableName: TABLE_NAME,
       Key: { id: JOB_ID },

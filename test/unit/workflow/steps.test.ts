@@ -95,8 +95,18 @@ describe('Function: submitJob', () => {
   let segmind: { submit: ReturnType<typeof vi.fn<SubmitDeps['segmind']['submit']>> };
   let presignFrame: ReturnType<typeof vi.fn<SubmitDeps['presignFrame']>>;
   let sleep: ReturnType<typeof vi.fn<(ms: number) => Promise<void>>>;
+  /** The invocation's remaining time: 60 s at the start, less whatever the step sleeps. */
+  let remaining: number;
 
-  const deps = (): SubmitDeps => ({ store, segmind, presignFrame, pollSettings: defaultPollSettings, sleep });
+  const deps = (): SubmitDeps => ({
+    store,
+    segmind,
+    presignFrame,
+    pollSettings: defaultPollSettings,
+    remainingMs: () => remaining,
+    sleep,
+  });
+  const input = () => ({ jobId: JOB_ID, executionStartedAt: new Date().toISOString() });
 
   beforeEach(() => {
     events.length = 0;
@@ -109,7 +119,10 @@ describe('Function: submitJob', () => {
     presignFrame = vi.fn(
       async (bucket: string, key: string) => `https://${bucket}.s3.amazonaws.com/${key}?X-Amz-Signature=f00`,
     );
-    sleep = vi.fn(async () => undefined);
+    remaining = 60_000;
+    sleep = vi.fn(async (ms: number) => {
+      remaining -= ms;
+    });
   });
 
   it('claims the submit, submits once and records the upstream request id', async () => {
@@ -122,13 +135,14 @@ describe('Function: submitJob', () => {
     });
 
     // Act
-    const state = await submitJob(JOB_ID, deps());
+    const state = await submitJob(input(), deps());
 
     // Assert
     expect(segmind.submit).toHaveBeenCalledTimes(1);
     expect(claimedBeforeSubmit).toHaveBeenCalledWith(expect.any(String));
     expect(state).toEqual<PollingState>({
       jobId: JOB_ID,
+      executionStartedAt: expect.any(String),
       upstreamRequestId: UPSTREAM_ID,
       submittedAt: expect.any(String),
       pollCount: 0,
@@ -158,7 +172,7 @@ describe('Function: submitJob', () => {
     );
 
     // Act
-    await submitJob(JOB_ID, deps());
+    await submitJob(input(), deps());
 
     // Assert
     expect(presignFrame).toHaveBeenCalledTimes(1);
@@ -181,11 +195,11 @@ describe('Function: submitJob', () => {
   it('resumes a retried submit that finds the claim and an upstream id, without submitting', async () => {
     // Arrange: the first attempt submitted, but its answer to the state machine was lost.
     putRow(storedJob(JOB_ID));
-    const first = await submitJob(JOB_ID, deps());
+    const first = await submitJob(input(), deps());
     segmind.submit.mockClear();
 
     // Act
-    const retried = await submitJob(JOB_ID, deps());
+    const retried = await submitJob({ ...input(), executionStartedAt: first.executionStartedAt ?? '' }, deps());
 
     // Assert
     expect(segmind.submit).not.toHaveBeenCalled();
@@ -197,7 +211,7 @@ describe('Function: submitJob', () => {
     putRow(storedJob(JOB_ID, {}, { phase: 'submitting', submitClaimedAt: '2025-03-01T09:00:01.000Z' }));
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
     // Assert
     expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
@@ -219,7 +233,7 @@ describe('Function: submitJob', () => {
     segmind.submit.mockRejectedValueOnce(thrown);
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
     // Assert
     expect(error).toBe(thrown);
@@ -235,10 +249,10 @@ describe('Function: submitJob', () => {
     // Arrange
     putRow(storedJob(JOB_ID));
     segmind.submit.mockRejectedValueOnce(new UpstreamUnavailableError('HTTP 502', { httpStatus: 502 }));
-    await failureOf(submitJob(JOB_ID, deps()));
+    await failureOf(submitJob(input(), deps()));
 
     // Act
-    const state = await submitJob(JOB_ID, deps());
+    const state = await submitJob(input(), deps());
 
     // Assert
     expect(segmind.submit).toHaveBeenCalledTimes(2);
@@ -255,7 +269,7 @@ describe('Function: submitJob', () => {
     segmind.submit.mockRejectedValueOnce(thrown);
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
     // Assert
     expect(error).toBe(thrown);
@@ -270,7 +284,7 @@ describe('Function: submitJob', () => {
     segmind.submit.mockRejectedValueOnce(new UpstreamThrottledError('HTTP 429', new Date(Date.now() + 4_000)));
 
     // Act
-    const state = await submitJob(JOB_ID, deps());
+    const state = await submitJob(input(), deps());
 
     // Assert
     expect(sleep).toHaveBeenCalledTimes(1);
@@ -281,7 +295,7 @@ describe('Function: submitJob', () => {
     expect(state.upstreamRequestId).toBe(UPSTREAM_ID);
   });
 
-  it('keeps waiting out short 429s within a 35 s budget, then releases the claim and rethrows', async () => {
+  it('keeps waiting out short 429s while a submit after the wait still gets 20 s, then releases the claim', async () => {
     // Arrange: every answer is a 429 resetting 10 s later
     putRow(storedJob(JOB_ID));
     segmind.submit.mockImplementation(async () => {
@@ -289,9 +303,9 @@ describe('Function: submitJob', () => {
     });
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
-    // Assert: three waits of 10–11 s fit in 35 s, a fourth does not
+    // Assert: of 60 s, three waits of 10–11 s leave ≥ 20 s (+ 5 s margin) for the next submit, a fourth does not
     expect(error).toBeInstanceOf(UpstreamThrottledError);
     expect(sleep).toHaveBeenCalledTimes(3);
     expect(segmind.submit).toHaveBeenCalledTimes(4);
@@ -304,7 +318,7 @@ describe('Function: submitJob', () => {
     segmind.submit.mockRejectedValueOnce(new UpstreamThrottledError('HTTP 429', new Date(Date.now() + 60_000)));
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
     // Assert
     expect(error).toBeInstanceOf(UpstreamThrottledError);
@@ -319,7 +333,7 @@ describe('Function: submitJob', () => {
     );
 
     // Act
-    const error = await failureOf(submitJob(JOB_ID, deps()));
+    const error = await failureOf(submitJob(input(), deps()));
 
     // Assert
     expect(error).toBeInstanceOf(Error);
@@ -353,6 +367,9 @@ describe('Function: checkStatus', () => {
     >;
   };
 
+  /** Each read gets its time from the invocation's: 30 s left here. */
+  const remainingMs = () => 30_000;
+
   beforeEach(() => {
     segmind = { status: vi.fn(), result: vi.fn() };
     putRow(
@@ -369,10 +386,16 @@ describe('Function: checkStatus', () => {
     segmind.status.mockResolvedValue({ status: 'QUEUED' });
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(70) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(70),
+    });
 
     // Assert
-    expect(segmind.status).toHaveBeenCalledWith(UPSTREAM_ID);
+    expect(segmind.status).toHaveBeenCalledWith(UPSTREAM_ID, { timeoutMs: 12_500 });
     expect(next).toEqual<CheckedState>({ ...pollingState, status: 'QUEUED', pollCount: 2, waitSeconds: 5 });
     expect(segmind.result).not.toHaveBeenCalled();
     expect(updatesSent(ddb)).toHaveLength(0);
@@ -384,7 +407,7 @@ describe('Function: checkStatus', () => {
     const pollSettings = { ...defaultPollSettings, intervalSeconds: 3 };
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings, now: at(72) });
+    const next = await checkStatus(pollingState, { store, segmind, pollSettings, remainingMs, now: at(72) });
 
     // Assert
     expect(next).toMatchObject({ status: 'PROCESSING', pollCount: 2, waitSeconds: 3 });
@@ -396,7 +419,13 @@ describe('Function: checkStatus', () => {
     segmind.status.mockResolvedValue({ status: 'PROCESSING' });
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(400) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(400),
+    });
 
     // Assert
     expect(next).toMatchObject({ waitSeconds: 15 });
@@ -412,10 +441,17 @@ describe('Function: checkStatus', () => {
     });
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(75) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(75),
+    });
 
     // Assert
-    expect(segmind.result).toHaveBeenCalledWith(UPSTREAM_ID);
+    expect(segmind.status).toHaveBeenCalledWith(UPSTREAM_ID, { timeoutMs: 12_500 });
+    expect(segmind.result).toHaveBeenCalledWith(UPSTREAM_ID, { timeoutMs: 25_000 });
     expect(next).toEqual<CheckedState>({
       ...pollingState,
       status: 'COMPLETED',
@@ -430,7 +466,13 @@ describe('Function: checkStatus', () => {
     segmind.result.mockResolvedValue({ status: 'COMPLETED' });
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(75) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(75),
+    });
 
     // Assert
     expect(next).toMatchObject({ status: 'FAILED', upstreamError: expect.stringContaining('without a video') });
@@ -441,7 +483,13 @@ describe('Function: checkStatus', () => {
     segmind.status.mockResolvedValue({ status: 'FAILED', error: 'Frame could not be downloaded' });
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(75) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(75),
+    });
 
     // Assert
     expect(next).toEqual<CheckedState>({
@@ -462,7 +510,13 @@ describe('Function: checkStatus', () => {
     segmind.result.mockResolvedValue({ status, videoUrl: 'https://cdn.segmind.com/out/video.mp4' });
 
     // Act
-    const checked = await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(70) });
+    const checked = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs,
+      now: at(70),
+    });
 
     // Assert
     expect(nextStepOf(checked)).toBe(UPSTREAM_STATUS_TABLE[status].next);
@@ -478,7 +532,7 @@ describe('Function: checkStatus', () => {
       segmind.result.mockResolvedValue({ status, videoUrl: 'https://cdn.segmind.com/out/video.mp4' });
 
       // Act
-      await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, now: at(70) });
+      await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, remainingMs, now: at(70) });
 
       // Assert
       expect(row()).toMatchObject({ phase: UPSTREAM_STATUS_TABLE[status].phase, upstreamStatus: status });
@@ -495,6 +549,7 @@ describe('Function: checkStatus', () => {
         store,
         segmind,
         pollSettings: defaultPollSettings,
+        remainingMs,
         now: at(defaultPollSettings.deadlineSeconds + 1),
       }),
     );
@@ -623,7 +678,13 @@ describe('Function: copyVideo', () => {
     const copied = await copyVideo(state(), deps());
 
     // Assert
-    expect(copied).toEqual({ jobId: JOB_ID, status: 'COMPLETED', s3Uri: `s3://${BUCKET}/${videoKey}`, bytes: 4096 });
+    expect(copied).toEqual({
+      jobId: JOB_ID,
+      status: 'COMPLETED',
+      s3Uri: `s3://${BUCKET}/${videoKey}`,
+      bytes: 4096,
+      announce: true,
+    });
     expect(putKeys()).toEqual([videoKey, resultKey]);
     const [videoPut, resultPut] = s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(videoPut).toMatchObject({ Bucket: BUCKET, ContentType: 'video/mp4' });
@@ -671,7 +732,12 @@ describe('Function: copyVideo', () => {
         metrics: { inference_time: 77.3 },
       })),
     };
-    const checked = await checkStatus(state(), { store, segmind, pollSettings: defaultPollSettings });
+    const checked = await checkStatus(state(), {
+      store,
+      segmind,
+      pollSettings: defaultPollSettings,
+      remainingMs: () => 30_000,
+    });
 
     // Act
     await copyVideo({ ...checked, videoUrl: checked.videoUrl ?? '' }, deps());
@@ -720,7 +786,7 @@ describe('Function: copyVideo', () => {
 
     // Assert
     expect(acceptEncoding).toBe('identity');
-    expect(copied.bytes).toBe(5000);
+    expect(copied).toMatchObject({ bytes: 5000 });
   });
 
   it('stores a chunked body (no content-length) of a valid MP4', async () => {
@@ -731,7 +797,7 @@ describe('Function: copyVideo', () => {
     const copied = await copyVideo(state(), deps());
 
     // Assert
-    expect(copied.bytes).toBe(10_000);
+    expect(copied).toMatchObject({ bytes: 10_000 });
     expect(putKeys()).toEqual([videoKey, resultKey]);
   });
 
@@ -744,7 +810,7 @@ describe('Function: copyVideo', () => {
     const copied = await copyVideo(state(), deps());
 
     // Assert
-    expect(copied.bytes).toBe(12 * MIB);
+    expect(copied).toMatchObject({ bytes: 12 * MIB });
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
       Bucket: BUCKET,
       Key: videoKey,
@@ -1002,8 +1068,10 @@ describe('Function: recordFailure', () => {
     // Assert
     expect(output).toEqual({
       jobId: JOB_ID,
+      status: 'FAILED',
       code: 'video_rejected',
       message: 'The upstream output is not an MP4 video',
+      announce: true,
     });
     expect(row()).toMatchObject({
       status: 'FAILED',
@@ -1021,7 +1089,13 @@ describe('Function: recordFailure', () => {
     const output = await recordFailure({ jobId: JOB_ID, status: 'FAILED', upstreamError: 'Content policy' }, { store });
 
     // Assert
-    expect(output).toEqual({ jobId: JOB_ID, code: 'upstream_failed', message: 'Content policy' });
+    expect(output).toEqual({
+      jobId: JOB_ID,
+      status: 'FAILED',
+      code: 'upstream_failed',
+      message: 'Content policy',
+      announce: true,
+    });
     expect(row()).toMatchObject({ status: 'FAILED', error: { code: 'upstream_failed', message: 'Content policy' } });
   });
 
@@ -1039,7 +1113,7 @@ describe('Function: recordFailure', () => {
     );
 
     // Assert
-    expect(output.code).toBe('internal_error');
+    expect(output).toMatchObject({ status: 'FAILED', code: 'internal_error' });
     expect(JSON.stringify(row().error)).not.toContain('/var/task');
   });
 
@@ -1077,7 +1151,7 @@ describe('Function: recordFailure', () => {
     expect(usage.get(OWNER)).toMatchObject({ activeCount: 1 });
   });
 
-  it('does not overwrite a job that already finished (a cancel stays a cancel)', async () => {
+  it('does not overwrite a job that already finished, and answers its real outcome (a cancel stays a cancel)', async () => {
     // Arrange
     putRow(
       storedJob(JOB_ID, {}, { status: 'FAILED', phase: 'failed', error: { code: 'cancelled', message: 'Cancelled' } }),
@@ -1086,8 +1160,14 @@ describe('Function: recordFailure', () => {
     // Act
     const output = await recordFailure({ jobId: JOB_ID, error: { Error: 'States.Timeout' } }, { store });
 
-    // Assert
-    expect(output.code).toBe('timeout');
+    // Assert: the cancel announced itself; the tail announces nothing more
+    expect(output).toEqual({
+      jobId: JOB_ID,
+      status: 'FAILED',
+      code: 'cancelled',
+      message: 'Cancelled',
+      announce: false,
+    });
     expect(row().error).toEqual({ code: 'cancelled', message: 'Cancelled' });
   });
 });
