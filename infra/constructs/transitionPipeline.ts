@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { TenantLimits } from '../../lambdas/core/tenants';
 import { ALARM_PERIOD, alarmOnAny } from './alarms';
 import { setJobRetention } from './bindings';
+import { countJobFailures } from './failureMetrics';
 import { JobsTable } from './jobsTable';
 import { KeysTable } from './keysTable';
 import { Reconciler } from './reconciler';
@@ -184,6 +185,7 @@ export class TransitionPipeline extends Construct {
       table: this.table,
       cancellationTail: this.workflow.cancellationTail.stateMachine,
     });
+    countJobFailures(this, 'Reconciler', this.reconciler.reconcileFunction);
 
     if (config.api) {
       this.keysTable = new KeysTable(this, 'KeysTable', { removalPolicy: props.keysTableRemovalPolicy });
@@ -197,6 +199,7 @@ export class TransitionPipeline extends Construct {
         cancellationTail: this.workflow.cancellationTail.stateMachine,
       });
       setJobRetention(this.api.functions.createTransition, props.retentionDays);
+      countJobFailures(this, 'CreateTransition', this.api.functions.createTransition);
     }
     if (config.intake) {
       this.intake = new S3Intake(this, 'Intake', {
@@ -208,6 +211,7 @@ export class TransitionPipeline extends Construct {
         intakeTenant: props.intakeTenant,
         jobRetentionDays: props.retentionDays,
       });
+      countJobFailures(this, 'IntakeManifest', this.intake.intakeFunction);
     }
 
     const builtIn = [

@@ -7,6 +7,7 @@ import { LAMBDA_SERVICE_ERRORS } from '../../lambdas/core/contract/errorRegistry
 import { STATE_NAMES } from '../../lambdas/core/contract/states';
 import { ALARM_PERIOD, alarmOnAny } from './alarms';
 import { CancellationTail } from './cancellationTail';
+import { countJobFailures, jobFailuresMetric } from './failureMetrics';
 import { loggedStateMachine } from './loggedStateMachine';
 import { TransitionEvents } from './transitionEvents';
 import { type TransitionWorkflowProps, validateWorkflowProps } from './transitionWorkflowProps';
@@ -33,7 +34,7 @@ export class TransitionWorkflow extends Construct {
   public readonly cancellationTail: CancellationTail;
   /** The webhook delivery state machine Notify starts, with its DeadWebhooksAlarm. */
   public readonly webhookDelivery: WebhookDelivery;
-  /** ExecutionsFailed ≥ 1 in five minutes; add an action to be notified. */
+  /** A job failed for a system reason (≥ 1 in five minutes); add an action to be notified. */
   public readonly failedAlarm: Alarm;
   /** ExecutionsTimedOut ≥ 1 in five minutes; add an action to be notified. */
   public readonly timedOutAlarm: Alarm;
@@ -65,11 +66,13 @@ export class TransitionWorkflow extends Construct {
       logRetention: props.logRetention,
     });
 
+    countJobFailures(this, 'RecordFailure', this.functions.recordFailure);
+    // Only system failures page: a moderation refusal or the upstream's own FAILED does not.
     this.failedAlarm = alarmOnAny(
       this,
-      'ExecutionsFailedAlarm',
-      'A framebridge transition failed (see the jobs table for its code and message).',
-      this.stateMachine.metricFailed({ period: ALARM_PERIOD, statistic: 'Sum' }),
+      'SystemFailuresAlarm',
+      'framebridge failed a job for a system reason: our code, AWS, a timeout, or the Segmind account (see the jobs table and the SystemFailures metric for the code).',
+      jobFailuresMetric('system'),
     );
     this.timedOutAlarm = alarmOnAny(
       this,

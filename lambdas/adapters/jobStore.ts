@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { failureClassOf, JOB_FAILED_LOG } from '../core/contract/failureClasses';
 import {
   isTerminal,
   type Job,
@@ -186,6 +187,15 @@ export function recordCompleted(
 }
 
 /** Ends the job FAILED; the first recorded failure wins (e.g. a cancel stays a cancel). */
-export function recordFailed(store: JobStore, id: string, error: JobError): Promise<boolean> {
-  return patchJob(store, id, { phase: 'failed', error, completedAt: new Date().toISOString() }, { onlyIfActive: true });
+export async function recordFailed(store: JobStore, id: string, error: JobError): Promise<boolean> {
+  const recorded = await patchJob(
+    store,
+    id,
+    { phase: 'failed', error, completedAt: new Date().toISOString() },
+    { onlyIfActive: true },
+  );
+  // Counted per class by metric filters: only system failures page anyone.
+  if (recorded)
+    logger.info(JOB_FAILED_LOG.message, { jobId: id, code: error.code, failureClass: failureClassOf(error.code) });
+  return recorded;
 }

@@ -68,8 +68,8 @@ describe('Infra: TransitionPipeline defaults', () => {
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
       'ExecutionThrottled',
-      'ExecutionsFailed',
       'ExecutionsTimedOut',
+      'SystemFailures',
       'expression',
     ]);
   });

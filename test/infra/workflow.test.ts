@@ -359,17 +359,49 @@ describe('Infra: workflow state machine', () => {
     });
   });
 
-  it('alarms on one failed and on one timed-out execution', () => {
-    const stateMachine = { Name: 'StateMachineArn', Value: { Ref: workflowId } };
-    for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
-      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/States',
-        MetricName: metricName,
-        Dimensions: [stateMachine],
-        Threshold: 1,
-        EvaluationPeriods: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
+  it('alarms on one timed-out execution', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsTimedOut',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: workflowId } }],
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages on system failures only: one alarm on SystemFailures, none on every failed execution', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'framebridge',
+      MetricName: 'SystemFailures',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    for (const metricName of ['ExecutionsFailed', 'UpstreamFailures', 'UserFailures']) {
+      expect(
+        resourcesOfType(built.json, 'AWS::CloudWatch::Alarm').filter(
+          ([, alarm]) => alarm.Properties.MetricName === metricName,
+        ),
+        metricName,
+      ).toEqual([]);
+    }
+  });
+
+  it("counts Record Failure's failed jobs per class from its 'job failed' log line", () => {
+    const logGroup = { Ref: Match.stringLikeRegexp('^WorkflowRecordFailureFunctionLogGroup') };
+    for (const [failureClass, metricName] of [
+      ['system', 'SystemFailures'],
+      ['upstream', 'UpstreamFailures'],
+      ['user', 'UserFailures'],
+    ]) {
+      built.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: logGroup,
+        FilterPattern: `{ ($.message = "job failed") && ($.failureClass = "${failureClass}") }`,
+        MetricTransformations: [{ MetricNamespace: 'framebridge', MetricName: metricName, MetricValue: '1' }],
       });
     }
   });

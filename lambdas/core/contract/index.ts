@@ -6,6 +6,7 @@ export * from './env';
 export * from './errorRegistry';
 export * from './events';
 export * from './executionEvents';
+export * from './failureClasses';
 export * from './functions';
 export * from './names';
 export * from './states';
