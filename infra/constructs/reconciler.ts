@@ -1,14 +1,15 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EXECUTION_STATUS_CHANGE, RECONCILED_STATUSES } from '../../lambdas/core/contract/executionEvents';
 import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
 import { bindCancellationTailStart, bindJobsTable } from './bindings';
+import { deadLetterQueue } from './deadLetterQueue';
 import { TransitionFunction } from './transitionFunction';
 
 export interface ReconcilerProps {
@@ -63,16 +64,10 @@ export class Reconciler extends Construct {
       );
     }
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the reconciler (its EventBridge target and its asynchronous invocations); a DLQ of a DLQ would only move the same messages again.',
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'the reconciler (its EventBridge target and its asynchronous invocations)',
+    );
 
     this.reconcileFunction = new TransitionFunction(this, 'ReconcileFunction', {
       entry: FUNCTION_ENTRIES.reconcileExecution,

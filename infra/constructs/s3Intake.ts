@@ -1,10 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/contract/env';
@@ -20,6 +20,7 @@ import {
   setJobRetention,
   setTenantLimitDefaults,
 } from './bindings';
+import { deadLetterQueue } from './deadLetterQueue';
 import { TransitionFunction } from './transitionFunction';
 
 export interface S3IntakeProps {
@@ -101,16 +102,10 @@ export class S3Intake extends Construct {
     super(scope, id);
     const { delivery, handlerRetries } = validateIntakeProps(props);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the intake and outbox functions (EventBridge targets and Lambda on-failure destination); a DLQ of a DLQ would only move the same messages again.',
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'the intake and outbox functions (EventBridge targets and Lambda on-failure destination)',
+    );
 
     this.intakeFunction = createManifestFunction(this, props);
     this.outboxFunction = createOutboxFunction(this, props);
