@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
-import { JitterType, JsonPath, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import { JitterType, JsonPath, TaskInput, Timeout } from 'aws-cdk-lib/aws-stepfunctions';
 import { EventBridgePutEvents } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EVENTBRIDGE_SERVICE_ERRORS } from '../../lambdas/core/contract/errorRegistry';
 import { TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE } from '../../lambdas/core/contract/events';
+import { EVENT_ATTEMPT_SECONDS, EVENT_RETRY_SCHEDULE } from '../../lambdas/core/timeBudget';
 
 export { EVENTBRIDGE_SERVICE_ERRORS, TRANSITION_DETAIL_TYPES, TRANSITION_EVENT_SOURCE };
 
@@ -61,12 +62,14 @@ export class TransitionEvents extends Construct {
       ],
       // The state passes through unchanged: the event is a side effect.
       resultPath: JsonPath.DISCARD,
+      // Enforces what the timeout arithmetic assumes of one PutEvents attempt.
+      taskTimeout: Timeout.duration(Duration.seconds(EVENT_ATTEMPT_SECONDS)),
     });
     task.addRetry({
       errors: [...EVENTBRIDGE_SERVICE_ERRORS],
-      interval: Duration.seconds(1),
-      maxAttempts: 3,
-      backoffRate: 2,
+      interval: Duration.seconds(EVENT_RETRY_SCHEDULE.intervalSeconds),
+      maxAttempts: EVENT_RETRY_SCHEDULE.maxAttempts,
+      backoffRate: EVENT_RETRY_SCHEDULE.backoffRate,
       jitterStrategy: JitterType.FULL,
     });
     return task;

@@ -6,7 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransitionWorkflow } from '../../infra/constructs/transitionWorkflow';
-import { EVENT_RETRY_SCHEDULE, workflowTimeBudget } from '../../lambdas/core/timeBudget';
+import { EVENT_ATTEMPT_SECONDS, EVENT_RETRY_SCHEDULE, workflowTimeBudget } from '../../lambdas/core/timeBudget';
 import { type AslDefinition, extractStateMachineDefinition, lambdaPlaceholderArn } from '../../local/template';
 import {
   actionsOf,
@@ -214,6 +214,8 @@ describe('Infra: workflow state machine', () => {
           BackoffRate: EVENT_RETRY_SCHEDULE.backoffRate,
         }),
       ]);
+      // One attempt may take no longer than the budget assumes.
+      expect(state(name).TimeoutSeconds, name).toBe(EVENT_ATTEMPT_SECONDS);
     }
   });
 
