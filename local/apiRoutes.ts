@@ -9,7 +9,6 @@ export interface ApiRoute {
   method: string;
   /** e.g. `/v2/requests/{id}/status` */
   path: string;
-  apiKeyRequired: boolean;
   /** The handler module, or undefined for a mock integration. */
   handler?: string;
   functionName?: string;
@@ -77,7 +76,6 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
       return {
         method: String(props.HttpMethod),
         path: pathOf(refOf(props.ResourceId)) || '/',
-        apiKeyRequired: props.ApiKeyRequired === true,
         authorizer: authorizerOf(resources, props),
         handler: typeof handler === 'string' ? handler : undefined,
         functionName: functionId,

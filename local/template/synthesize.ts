@@ -41,7 +41,6 @@ export interface LocalTemplate {
   /** The transition workflow (the stack's StateMachineArn output). */
   mainStateMachineArn: string;
   rules: LocalRule[];
-  jobsTableProperties: Record<string, unknown>;
   /** Every DynamoDB table of the template, under its local name (the jobs table, the keys table). */
   tables: { name: string; props: Record<string, unknown> }[];
 }
@@ -141,15 +140,13 @@ export async function synthesizeTemplate(names: LocalNames, region: string, acco
     definition: extractStateMachineDefinition(template, { ...options, stateMachineLogicalId: logicalId }).definition,
   }));
 
-  const table = tableId ? resources[tableId] : undefined;
-  if (!table?.Properties) throw new Error('The template defines no jobs table');
+  if (!tableId || !resources[tableId]?.Properties) throw new Error('The template defines no jobs table');
   return {
     template,
     functionsByArn,
     stateMachines,
     mainStateMachineArn: stateMachines.find((machine) => machine.logicalId === mainMachineId)?.arn ?? '',
     rules: rulesOf(template, options, functionByLogicalId),
-    jobsTableProperties: table.Properties,
     tables: idsOfType(template, 'AWS::DynamoDB::Table').map((logicalId) => ({
       name: physicalNames[logicalId] ?? logicalId,
       props: resources[logicalId]?.Properties ?? {},

@@ -1,6 +1,4 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { TRANSITION_DETAIL_TYPES } from '../../lambdas/core/contract/events';
 import { uploadExampleFrames } from '../../local/clients';
 import type { EmulatorScenario } from '../../local/emulator/server';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { WebhookReceiver } from './webhookReceiver';
 
 /*
  * Segmind has no idempotency: a submit whose outcome is unknown must never be
@@ -50,23 +49,13 @@ describe('E2E: submit outcomes on the local stack', () => {
   let stack: LocalStack;
   let workDir: string;
   let frames: { first: string; last: string };
-  let receiver: Server;
-  let receiverUrl: string;
-  const webhooks: { path: string; body: Record<string, unknown> }[] = [];
+  let receiver: WebhookReceiver | undefined;
   const submitsOf = new Map<string, number>();
   const byPrompt = new Map(cases.map((outcome) => [`outcome: ${outcome.name}`, outcome]));
   const jobIds = new Map<string, string>();
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'framebridge-submit-outcomes-'));
-    receiver = createServer(async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      webhooks.push({ path: request.url ?? '/', body: JSON.parse(Buffer.concat(chunks).toString()) });
-      response.writeHead(200).end();
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     stack = await startLocalStack({
       port: 0,
       dataDir: workDir,
@@ -85,6 +74,8 @@ describe('E2E: submit outcomes on the local stack', () => {
       pollIntervalSeconds: 1,
       retryIntervalMs: 50,
     });
+    receiver = new WebhookReceiver(stack.endpoints.webhookSecret);
+    await receiver.start();
     frames = await uploadExampleFrames(stack.endpoints, stack.ownerOf(API_KEY), 'e2e-submit-outcomes');
     await Promise.all(cases.map(async (outcome) => jobIds.set(outcome.name, await runJob(outcome))));
     await stack.idle();
@@ -92,8 +83,7 @@ describe('E2E: submit outcomes on the local stack', () => {
 
   afterAll(async () => {
     await stack?.close();
-    receiver?.closeAllConnections();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     await rm(workDir, { recursive: true, force: true });
   });
 
@@ -114,7 +104,7 @@ describe('E2E: submit outcomes on the local stack', () => {
         first_frame_url: frames.first,
         last_frame_url: frames.last,
         quality: '360p',
-        callback_url: `${receiverUrl}/hooks/${encodeURIComponent(outcome.name)}`,
+        callback_url: `${receiver?.url}/hooks/${encodeURIComponent(outcome.name)}`,
       }),
     });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
@@ -156,15 +146,14 @@ describe('E2E: submit outcomes on the local stack', () => {
         Detail: expect.objectContaining({ status: outcome.status, ...(outcome.code ? { code: outcome.code } : {}) }),
       }),
     ]);
-    const hooks = webhooks.filter((hook) => hook.path === `/hooks/${encodeURIComponent(outcome.name)}`);
+    // Verified as a receiver would: signature, id and timestamp.
+    const hooks = receiver?.at(`/hooks/${encodeURIComponent(outcome.name)}`);
     expect(hooks).toEqual([
       expect.objectContaining({
-        body: expect.objectContaining({
-          data: expect.objectContaining({
-            request_id: id,
-            status: outcome.status,
-            error: outcome.code ? expect.objectContaining({ code: outcome.code }) : null,
-          }),
+        data: expect.objectContaining({
+          request_id: id,
+          status: outcome.status,
+          error: outcome.code ? expect.objectContaining({ code: outcome.code }) : null,
         }),
       }),
     ]);

@@ -1,32 +1,21 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type JobStore, putNewJob, recordFailed } from '../../../lambdas/adapters/jobStore';
 import { logger } from '../../../lambdas/adapters/logger';
-import { startLocalDynamo } from '../../../local/dynamodb';
 import { storedJob } from '../fakeJobsTable';
+import { startDynaliteJobsStore } from './dynaliteJobsStore';
 
 /* The 'job failed' line metric filters count per class: written once, by the write that ends the job. */
 
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-let dynamo: Awaited<ReturnType<typeof startLocalDynamo>>;
 let store: JobStore;
 
+let closeStore: () => Promise<void>;
+
 beforeAll(async () => {
-  const props = {
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-  };
-  dynamo = await startLocalDynamo([{ name: 'jobs', props }], CREDENTIALS);
-  const doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: CREDENTIALS }),
-  );
-  store = { doc, tableName: 'jobs' };
+  ({ store, close: closeStore } = await startDynaliteJobsStore());
 });
 
 afterAll(async () => {
-  store.doc.destroy();
-  await dynamo.close();
+  await closeStore?.();
 });
 
 describe('Function: recordFailed', () => {

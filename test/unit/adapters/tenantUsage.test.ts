@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type JobStore, putNewJob, recordCompleted, recordFailed } from '../../../lambdas/adapters/jobStore';
 import {
@@ -10,39 +9,30 @@ import {
   tenantUsageId,
 } from '../../../lambdas/adapters/tenantUsage';
 import { TenantLimitError } from '../../../lambdas/core/spendLimits';
-import { startLocalDynamo } from '../../../local/dynamodb';
 import { storedJob } from '../fakeJobsTable';
+import { startDynaliteJobsStore } from './dynaliteJobsStore';
 
 /*
  * The counter's conditions are DynamoDB's to evaluate, so they are checked
  * against a real implementation: dynalite, in memory, as the local stack runs it.
  */
 
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const NOON = new Date('2025-03-01T12:00:00.000Z');
 const NEXT_NOON = new Date('2025-03-02T12:00:00.000Z');
 const LIMITS = { maxActiveJobs: 5, maxJobsPerDay: 100 };
 
-let dynamo: Awaited<ReturnType<typeof startLocalDynamo>>;
 let store: JobStore;
 let tenantNumber = 0;
 let tenant: string;
 
+let closeStore: () => Promise<void>;
+
 beforeAll(async () => {
-  const props = {
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-  };
-  dynamo = await startLocalDynamo([{ name: 'jobs', props }], CREDENTIALS);
-  const doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: CREDENTIALS }),
-  );
-  store = { doc, tableName: 'jobs' };
+  ({ store, close: closeStore } = await startDynaliteJobsStore());
 });
 
 afterAll(async () => {
-  store?.doc.destroy();
-  await dynamo?.close();
+  await closeStore?.();
 });
 
 beforeEach(() => {
