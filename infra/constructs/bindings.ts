@@ -39,6 +39,16 @@ export function bindJobsTable(fn: LambdaFunction, table: ITable, access: JobsTab
   fn.addToRolePolicy(new PolicyStatement(statement));
 }
 
+/** Allows counting the jobs waiting for upstream capacity: Query on the waiting index, nothing else. */
+export function bindWaitingLine(fn: LambdaFunction, table: ITable): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${table.tableArn}/index/${JOBS_TABLE.waitingIndex}`],
+    }),
+  );
+}
+
 /**
  * Sets `KEYS_TABLE_NAME` and allows reading a key and recording its last use:
  * the authorizer's actions, nothing that lists or writes keys.

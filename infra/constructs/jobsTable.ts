@@ -13,7 +13,8 @@ export interface JobsTableProps {
 
 /**
  * The jobs query store: one item per job keyed by `id`, the `byOwner` index
- * (owner, createdAt) for listing, and `expiresAt` as the TTL attribute.
+ * (owner, createdAt) for listing, the sparse `waitingForCapacity` index for the
+ * line of jobs waiting for upstream capacity, and `expiresAt` as the TTL attribute.
  * A plain `AWS::DynamoDB::Table` keeps the template in CreateTable's shape, which
  * the local stack replays against dynalite.
  */
@@ -35,6 +36,14 @@ export class JobsTable extends Construct {
       partitionKey: { name: JOBS_TABLE.ownerAttribute, type: AttributeType.STRING },
       sortKey: { name: JOBS_TABLE.createdAtAttribute, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+    // Sparse: only jobs waiting for upstream capacity carry its keys.
+    this.table.addGlobalSecondaryIndex({
+      indexName: JOBS_TABLE.waitingIndex,
+      partitionKey: { name: JOBS_TABLE.waitingForAttribute, type: AttributeType.STRING },
+      sortKey: { name: JOBS_TABLE.waitingSinceAttribute, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [JOBS_TABLE.waitingSeenAttribute],
     });
   }
 }

@@ -63,10 +63,28 @@ export interface TransitionPipelineProps {
    */
   readonly maxVideoBytes?: number;
   /**
-   * Timeout of one execution; must be below 60 minutes, the upstream's record expiry.
+   * Time for one job's work once admitted to the upstream (its deadlines count
+   * from the admission); must be below 60 minutes, the upstream's record expiry.
    * @default Duration.minutes(55)
    */
   readonly executionTimeout?: Duration;
+  /**
+   * Upstream requests (submits, status polls, result reads) the whole deployment
+   * may send in any minute. At least 2.
+   * @default 50
+   */
+  readonly upstreamRequestsPerMinute?: number;
+  /**
+   * Jobs the whole deployment may have in flight upstream at once; the rest wait
+   * QUEUED (`waiting_for_capacity`) in order of arrival.
+   * @default 10
+   */
+  readonly upstreamConcurrency?: number;
+  /**
+   * How long a job may wait for upstream capacity before it fails `upstream_capacity_unavailable`.
+   * @default Duration.hours(6)
+   */
+  readonly maxCapacityWait?: Duration;
   /**
    * The bus `Transition Completed` / `Transition Failed` events are put on
    * (source `framebridge`); the S3 intake's outbox rule listens there.
@@ -177,6 +195,9 @@ export class TransitionPipeline extends Construct {
       pollIntervalSeconds: props.pollIntervalSeconds,
       maxVideoBytes: props.maxVideoBytes,
       timeout: props.executionTimeout,
+      upstreamRequestsPerMinute: props.upstreamRequestsPerMinute,
+      upstreamConcurrency: props.upstreamConcurrency,
+      maxCapacityWait: props.maxCapacityWait,
     });
     this.stateMachine = this.workflow.stateMachine;
     this.eventBus = this.workflow.eventBus;

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -56,7 +57,8 @@ export class TransitionWorkflow extends Construct {
     ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
       definition: workflowDefinition(this, this.functions, events, config.budget),
       comment: 'framebridge: one AI video transition, from submit to the MP4 in S3',
-      timeout: config.timeout,
+      // The wait for upstream capacity, then the work the `timeout` prop budgets.
+      timeout: Duration.seconds(config.budget.stateMachineTimeoutSeconds),
       invokedFunctions: Object.values(this.functions),
       logRetention: props.logRetention,
     }));

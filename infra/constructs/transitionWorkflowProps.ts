@@ -7,6 +7,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SEGMIND_DEFAULT_BASE_URL } from '../../lambdas/core/contract/names';
 import {
   budgetProblems,
+  DEFAULT_CAPACITY_WAIT_SECONDS,
   DEFAULT_EXECUTION_TIMEOUT_SECONDS,
   type TimeBudget,
   workflowTimeBudget,
@@ -68,6 +69,27 @@ export interface TransitionWorkflowProps {
    */
   readonly timeout?: Duration;
   /**
+   * Upstream requests (submits, status polls, result reads) the whole
+   * deployment may send in any minute (`FRAMEBRIDGE_UPSTREAM_RPM`): Segmind
+   * limits an account by requests per minute. At least 2.
+   * @default 50
+   */
+  readonly upstreamRequestsPerMinute?: number;
+  /**
+   * Jobs the whole deployment may have in flight upstream at once
+   * (`FRAMEBRIDGE_UPSTREAM_CONCURRENCY`); the rest wait QUEUED in
+   * `waiting_for_capacity`, in order of arrival.
+   * @default 10
+   */
+  readonly upstreamConcurrency?: number;
+  /**
+   * How long a job may wait for upstream capacity before it fails
+   * `upstream_capacity_unavailable`. The state machine's timeout is this wait
+   * plus `timeout`; the work's deadlines count from the job's admission.
+   * @default Duration.hours(6)
+   */
+  readonly maxCapacityWait?: Duration;
+  /**
    * Retention of the state machine's execution log.
    * @default RetentionDays.ONE_MONTH
    */
@@ -81,6 +103,8 @@ export interface WorkflowConfig {
   readonly pollIntervalSeconds?: number;
   readonly maxVideoBytes?: number;
   readonly timeout: Duration;
+  readonly upstreamRequestsPerMinute?: number;
+  readonly upstreamConcurrency?: number;
   /** Every step's timeout and retries, and the poll deadline they leave. */
   readonly budget: TimeBudget;
 }
@@ -138,7 +162,16 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
       `TransitionWorkflow: timeout must be below 60 minutes, the upstream's record expiry (a job polled after it is lost), got ${timeout.toHumanString()}.`,
     );
   }
-  const budget = workflowTimeBudget({ executionTimeoutSeconds: timeoutSeconds, maxVideoBytes: props.maxVideoBytes });
+  validateUpstreamBudget(props);
+  const maxCapacityWait = props.maxCapacityWait ?? Duration.seconds(DEFAULT_CAPACITY_WAIT_SECONDS);
+  if (maxCapacityWait.isUnresolved() || maxCapacityWait.toSeconds() < 60 || maxCapacityWait.toSeconds() > 7 * 86_400) {
+    throw new Error('TransitionWorkflow: maxCapacityWait must be a concrete duration between 1 minute and 7 days.');
+  }
+  const budget = workflowTimeBudget({
+    executionTimeoutSeconds: timeoutSeconds,
+    maxVideoBytes: props.maxVideoBytes,
+    capacityWaitSeconds: maxCapacityWait.toSeconds(),
+  });
   const [problem] = budgetProblems(budget);
   if (problem !== undefined) throw new Error(`TransitionWorkflow: ${problem}`);
   return {
@@ -148,6 +181,19 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
     pollIntervalSeconds: props.pollIntervalSeconds,
     maxVideoBytes: props.maxVideoBytes,
     timeout,
+    upstreamRequestsPerMinute: props.upstreamRequestsPerMinute,
+    upstreamConcurrency: props.upstreamConcurrency,
     budget,
   };
+}
+
+function validateUpstreamBudget(props: TransitionWorkflowProps): void {
+  const rpm = props.upstreamRequestsPerMinute;
+  if (rpm !== undefined && (!Number.isInteger(rpm) || rpm < 2)) {
+    throw new Error(`TransitionWorkflow: upstreamRequestsPerMinute must be a whole number of at least 2, got ${rpm}.`);
+  }
+  const concurrency = props.upstreamConcurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new Error(`TransitionWorkflow: upstreamConcurrency must be a positive whole number, got ${concurrency}.`);
+  }
 }

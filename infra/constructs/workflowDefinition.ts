@@ -4,12 +4,14 @@ import {
   Fail,
   type IChainable,
   JsonPath,
+  Pass,
   Succeed,
   TaskInput,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { errorNamesOf } from '../../lambdas/core/contract/errorRegistry';
 import { STATE_NAMES } from '../../lambdas/core/contract/states';
 import { type NextStep, statusesLeadingTo } from '../../lambdas/core/contract/upstreamStatus';
 import { COPY_RETRY_SCHEDULE, type TimeBudget, UPSTREAM_RETRY_SCHEDULE } from '../../lambdas/core/timeBudget';
@@ -52,6 +54,12 @@ export function workflowDefinition(
   // Only failures known to come before the upstream accepted are retried: never
   // SubmitOutcomeUnknownError nor a timeout (a re-submit may pay twice).
   submit.addRetry(retryOf(['upstreamTransient'], UPSTREAM_RETRY_SCHEDULE));
+  // No upstream capacity: wait and ask again. Caught before anything else, and
+  // only then are these states entered — a job admitted at once never passes them.
+  submit.addCatch(waitForCapacity(scope, submit), {
+    errors: errorNamesOf('awaitingCapacity'),
+    resultPath: '$.admission',
+  });
   // The idempotent steps also retry their timeouts, on the same attempts.
   const checkStatus = lambdaTask(scope, STATE_NAMES.checkStatus, functions.checkStatus, {
     attemptSeconds: steps.checkStatus.attemptSeconds,
@@ -72,6 +80,25 @@ export function workflowDefinition(
     fail: recordFailure,
   });
   return submit.next(waitForUpstream).next(checkStatus).next(jobComplete);
+}
+
+/**
+ * Submit's refusal carries the time to ask again as its message; the Catch
+ * hands over Lambda's error document as a string, so a Pass parses it and the
+ * Wait waits until that timestamp.
+ */
+function waitForCapacity(scope: Construct, submit: IChainable): Pass {
+  const read = new Pass(scope, STATE_NAMES.readCapacityWait, {
+    parameters: {
+      jobId: JsonPath.stringAt('$.jobId'),
+      admission: JsonPath.stringToJson(JsonPath.stringAt('$.admission.Cause')),
+    },
+  });
+  const wait = new Wait(scope, STATE_NAMES.waitForCapacity, {
+    time: WaitTime.timestampPath('$.admission.errorMessage'),
+  });
+  read.next(wait).next(submit);
+  return read;
 }
 
 /** Job Complete?: one branch per next step of the upstream status table; an unknown status fails the job. */

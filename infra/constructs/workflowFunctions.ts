@@ -5,7 +5,13 @@ import { ENV } from '../../lambdas/core/contract/env';
 import { FUNCTION_ENTRIES } from '../../lambdas/core/contract/functions';
 import { UPLOADS_PREFIX } from '../../lambdas/core/contract/names';
 import { INBOX_PREFIX } from '../../lambdas/core/manifest';
-import { bindBucketObjects, bindJobsTable, bindSegmindApiKey, bindWebhookDeliveryStart } from './bindings';
+import {
+  bindBucketObjects,
+  bindJobsTable,
+  bindSegmindApiKey,
+  bindWaitingLine,
+  bindWebhookDeliveryStart,
+} from './bindings';
 import { TransitionFunction } from './transitionFunction';
 import type { TransitionWorkflowProps, WorkflowConfig } from './transitionWorkflowProps';
 
@@ -57,7 +63,12 @@ export function createWorkflowFunctions(
     setOptional(fn, ENV.pollFirst, config.pollFirstSeconds);
     setOptional(fn, ENV.pollInterval, config.pollIntervalSeconds);
     fn.addEnvironment(ENV.pollDeadline, String(config.budget.pollDeadlineSeconds));
+    setOptional(fn, ENV.upstreamRpm, config.upstreamRequestsPerMinute);
+    setOptional(fn, ENV.upstreamConcurrency, config.upstreamConcurrency);
   }
+  submit.addEnvironment(ENV.capacityWait, String(config.budget.capacityWaitSeconds));
+  // Submit finds its place in line among the jobs waiting for capacity.
+  bindWaitingLine(submit, props.table);
   // Frames can only be an API tenant's uploads or an intake manifest's inbox/ files.
   for (const prefix of [UPLOADS_PREFIX, INBOX_PREFIX]) {
     bindBucketObjects(submit, props.bucket, {

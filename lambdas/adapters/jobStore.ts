@@ -13,6 +13,7 @@ import {
 import { parseOrThrow } from '../core/schemas';
 import { logger } from './logger';
 import { releaseActiveSlot } from './tenantUsage';
+import { releaseUpstreamSlot, WAITING_ATTRIBUTE_NAMES, waitingAttributes } from './upstreamAdmission';
 
 /** The Jobs table: the query store every workflow step writes its progress to. */
 export interface JobStore {
@@ -25,6 +26,11 @@ export interface JobStore {
  * the write that ends the job removes it and gives the slot back.
  */
 const HOLDS_ACTIVE_SLOT = 'holdsActiveSlot';
+/**
+ * Set on a job admitted to the upstream (`upstreamAdmission.ts`), with its
+ * submit's claim; the write that ends the job gives the slot back.
+ */
+const HOLDS_UPSTREAM_SLOT = 'holdsUpstreamSlot';
 
 /** Stores a new job; `holdsActiveSlot` when a slot was taken for it. */
 export async function putNewJob(store: JobStore, job: Job, options: { holdsActiveSlot?: boolean } = {}): Promise<void> {
@@ -50,6 +56,10 @@ interface PatchOptions {
   condition?: string;
   /** Attributes to remove. */
   remove?: readonly string[];
+  /** Attributes outside the job's schema to set (bookkeeping such as a place in line). */
+  setAttributes?: Record<string, unknown>;
+  /** Attributes set only if the job has none yet (a first time that retries must not move). */
+  setIfAbsent?: Record<string, unknown>;
 }
 
 /**
@@ -57,10 +67,11 @@ interface PatchOptions {
  * update. Answers false when the condition did not hold, so callers decide.
  *
  * A write that ends the job (phase completed or failed) also removes
- * `holdsActiveSlot` and reads the job as it was: only the one write that found
- * it there gives the owner's active slot back, so however many terminal writes
- * race (and every one is conditional on the job not being finished), the slot
- * is released exactly once.
+ * `holdsActiveSlot` and `holdsUpstreamSlot` (and any place in line) and reads
+ * the job as it was: only the one write that found them there gives the
+ * owner's active slot and the upstream slot back, so however many terminal
+ * writes race (and every one is conditional on the job not being finished),
+ * each slot is released exactly once.
  */
 export async function patchJob(
   store: JobStore,
@@ -69,7 +80,9 @@ export async function patchJob(
   options: PatchOptions = {},
 ): Promise<boolean> {
   const ends = patch.phase !== undefined && isTerminal(statusOfPhase[patch.phase]);
-  const remove = ends ? [...(options.remove ?? []), HOLDS_ACTIVE_SLOT] : options.remove;
+  const remove = ends
+    ? [...(options.remove ?? []), HOLDS_ACTIVE_SLOT, HOLDS_UPSTREAM_SLOT, ...WAITING_ATTRIBUTE_NAMES]
+    : options.remove;
   let before: Record<string, unknown> | undefined;
   try {
     const answer = await store.doc.send(
@@ -88,12 +101,17 @@ export async function patchJob(
   if (before?.[HOLDS_ACTIVE_SLOT] === true && typeof before.owner === 'string') {
     await giveSlotBack(store, id, before.owner);
   }
+  if (before?.[HOLDS_UPSTREAM_SLOT] === true) await releaseUpstreamSlot(store, id);
   return true;
 }
 
 /** The update and condition expressions of a patch. */
 function updateExpressions(patch: JobPatch, options: PatchOptions) {
-  const fields: Record<string, unknown> = { ...patch, updatedAt: new Date().toISOString() };
+  const fields: Record<string, unknown> = {
+    ...patch,
+    ...options.setAttributes,
+    updatedAt: new Date().toISOString(),
+  };
   if (patch.phase) fields.status = statusOfPhase[patch.phase];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -104,6 +122,11 @@ function updateExpressions(patch: JobPatch, options: PatchOptions) {
       values[`:${name}`] = value;
       return `#${name} = :${name}`;
     });
+  for (const [name, value] of Object.entries(options.setIfAbsent ?? {})) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = if_not_exists(#${name}, :${name})`);
+  }
   const removes = (options.remove ?? []).map((name) => {
     names[`#${name}`] = name;
     return `#${name}`;
@@ -144,12 +167,33 @@ async function giveSlotBack(store: JobStore, jobId: string, owner: string): Prom
  * Claims the right to send the one paid submit. Only the first caller wins; a
  * retried Submit finds the claim and must not send again.
  */
-export function claimSubmit(store: JobStore, id: string): Promise<boolean> {
+export function claimSubmit(store: JobStore, id: string, now: Date = new Date()): Promise<boolean> {
   return patchJob(
     store,
     id,
-    { phase: 'submitting', submitClaimedAt: new Date().toISOString() },
-    { onlyIfActive: true, condition: 'attribute_not_exists(submitClaimedAt)' },
+    { phase: 'submitting', submitClaimedAt: now.toISOString() },
+    {
+      setIfAbsent: { admittedAt: now.toISOString() },
+      onlyIfActive: true,
+      condition: 'attribute_not_exists(submitClaimedAt)',
+      // Claimed after the job was admitted: it holds an upstream slot until it ends, and no place in line.
+      setAttributes: { [HOLDS_UPSTREAM_SLOT]: true },
+      remove: WAITING_ATTRIBUTE_NAMES,
+    },
+  );
+}
+
+/** The job waits for upstream capacity: QUEUED, phase `waiting_for_capacity`, in line by its arrival. */
+export function markWaitingForCapacity(
+  store: JobStore,
+  job: { id: string; createdAt: string },
+  now: number = Date.now(),
+): Promise<boolean> {
+  return patchJob(
+    store,
+    job.id,
+    { phase: 'waiting_for_capacity' },
+    { onlyIfActive: true, setAttributes: waitingAttributes(job, now) },
   );
 }
 

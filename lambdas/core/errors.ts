@@ -143,6 +143,24 @@ export class VideoDownloadError extends FramebridgeError {
   override readonly name = 'VideoDownloadError';
 }
 
+/**
+ * The deployment's upstream budget has no room for this job now: it waits and
+ * Submit asks again. Not a failure: the state machine catches it into its wait
+ * for capacity, which reads the time to ask again from the message (an ISO
+ * timestamp, since Step Functions hands a Catch only the error's name and message).
+ */
+export class AwaitingCapacityError extends FramebridgeError {
+  override readonly name = 'AwaitingCapacityError';
+  constructor(readonly retryAt: Date) {
+    super(retryAt.toISOString());
+  }
+}
+
+/** The job waited for upstream capacity as long as the deployment allows (`maxCapacityWait`). */
+export class CapacityWaitExceededError extends FramebridgeError {
+  override readonly name = 'CapacityWaitExceededError';
+}
+
 /** A job id that does not exist (or belongs to someone else). */
 export class JobNotFoundError extends Error {
   override readonly name = 'JobNotFoundError';

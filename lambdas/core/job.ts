@@ -9,11 +9,22 @@ export type JobStatus = (typeof jobStatuses)[number];
  * Where the job is inside framebridge — finer than `status`, shown to clients as
  * progress. `copying` is still PROCESSING to a client: the video is not theirs yet.
  */
-export const jobPhases = ['queued', 'submitting', 'submitted', 'generating', 'copying', 'completed', 'failed'] as const;
+export const jobPhases = [
+  'queued',
+  // The deployment's upstream budget is spent: the job waits its turn without calling the upstream.
+  'waiting_for_capacity',
+  'submitting',
+  'submitted',
+  'generating',
+  'copying',
+  'completed',
+  'failed',
+] as const;
 export type JobPhase = (typeof jobPhases)[number];
 
 export const statusOfPhase: Record<JobPhase, JobStatus> = {
   queued: 'QUEUED',
+  waiting_for_capacity: 'QUEUED',
   submitting: 'QUEUED',
   submitted: 'QUEUED',
   generating: 'PROCESSING',
@@ -74,6 +85,8 @@ export const jobSchema = z.object({
   updatedAt: z.string(),
   expiresAt: z.number().int(),
   submitClaimedAt: z.string().optional(),
+  /** When the upstream budget first admitted the job: its deadlines count from here. */
+  admittedAt: z.string().optional(),
   upstreamRequestId: z.string().optional(),
   upstreamStatus: z.string().optional(),
   submittedAt: z.string().optional(),

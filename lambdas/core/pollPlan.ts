@@ -34,6 +34,17 @@ export function expectedLatencySeconds(request: { duration: 5 | 8; quality: Qual
 }
 
 /**
+ * Seconds after the submit when the job should be done: the first-wait
+ * override when set (it is the operator's own estimate), else the expected latency.
+ */
+export function expectedCompletionSeconds(
+  request: { duration: 5 | 8; quality: Quality },
+  settings: PollSettings,
+): number {
+  return settings.firstWaitSeconds ?? expectedLatencySeconds(request);
+}
+
+/**
  * Seconds to wait between submit and the first status check, never past the
  * deadline; `elapsedSeconds` is how long the execution has run at submit.
  */

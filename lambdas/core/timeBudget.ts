@@ -57,6 +57,11 @@ export const COPY_TIMING = {
 
 export const DEFAULT_MAX_VIDEO_BYTES = 500 * MIB;
 export const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 55 * 60;
+/**
+ * How long a job may wait for upstream capacity before it fails
+ * `upstream_capacity_unavailable`: a batch of thousands queues on our side.
+ */
+export const DEFAULT_CAPACITY_WAIT_SECONDS = 6 * 60 * 60;
 /** Polling left after Submit's worst case, at least: the slowest request takes ~3.5 min upstream. */
 export const MIN_POLL_WINDOW_SECONDS = 5 * 60;
 /** The last Wait's rounding (≤ 1 s) and the tail's state transitions. */
@@ -101,12 +106,20 @@ export interface LambdaStepBudget extends StepBudget {
 export type LambdaStep = 'submit' | 'checkStatus' | 'copyToS3' | 'recordFailure' | 'notify';
 
 export interface TimeBudget {
+  /** The work after admission to the upstream: every deadline below counts from the admission. */
   readonly executionTimeoutSeconds: number;
+  /** The longest wait for upstream capacity before it. */
+  readonly capacityWaitSeconds: number;
+  /**
+   * The state machine's timeout: the wait, the Submit attempt that ends it
+   * (admission happens inside one), then the work.
+   */
+  readonly stateMachineTimeoutSeconds: number;
   readonly maxVideoBytes: number;
   readonly steps: Readonly<Record<LambdaStep, LambdaStepBudget> & { emitEvent: StepBudget }>;
   /** The last Check Status, Copy, Record Failure, an event and Notify, plus the slack. */
   readonly afterDeadlineSeconds: number;
-  /** When polling stops, counted from the execution's start. */
+  /** When polling stops, counted from the job's admission (its execution's start when it never waited). */
   readonly pollDeadlineSeconds: number;
   /** Polling left after Submit's worst case. */
   readonly pollWindowSeconds: number;
@@ -132,9 +145,10 @@ function lambdaStep(functionTimeoutSeconds: number, retries: readonly RetrySched
  * deadline is what remains of the execution's timeout once those are set aside.
  */
 export function workflowTimeBudget(
-  options: { executionTimeoutSeconds?: number; maxVideoBytes?: number } = {},
+  options: { executionTimeoutSeconds?: number; maxVideoBytes?: number; capacityWaitSeconds?: number } = {},
 ): TimeBudget {
   const executionTimeoutSeconds = options.executionTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS;
+  const capacityWaitSeconds = options.capacityWaitSeconds ?? DEFAULT_CAPACITY_WAIT_SECONDS;
   const maxVideoBytes = options.maxVideoBytes ?? DEFAULT_MAX_VIDEO_BYTES;
   const steps = {
     submit: lambdaStep(FUNCTION_TIMEOUT_SECONDS.submit, [UPSTREAM_RETRY_SCHEDULE]),
@@ -154,6 +168,8 @@ export function workflowTimeBudget(
   const pollDeadlineSeconds = executionTimeoutSeconds - afterDeadlineSeconds;
   return {
     executionTimeoutSeconds,
+    capacityWaitSeconds,
+    stateMachineTimeoutSeconds: capacityWaitSeconds + steps.submit.attemptSeconds + executionTimeoutSeconds,
     maxVideoBytes,
     steps,
     afterDeadlineSeconds,

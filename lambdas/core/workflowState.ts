@@ -19,10 +19,19 @@ export const pollingStateSchema = executionInputSchema.extend({
   // Absent from the states of executions started before deadlines counted from the
   // start (deployed while they ran): those count from `submittedAt`.
   executionStartedAt: executionStartedAt.optional(),
+  /** When the job was admitted to the upstream: the deadlines count from it (absent: from the execution's start). */
+  admittedAt: executionStartedAt.optional(),
   upstreamRequestId: z.string().min(1),
   submittedAt: z.string(),
   pollCount: z.number().int().nonnegative(),
   waitSeconds: z.number().int().positive(),
+  /** The status the last check saw (absent before the first). */
+  status: z.enum(upstreamStatuses).optional(),
+  /**
+   * The upstream finished the job but the budget had no token for the result
+   * read: the next check reads the result straight away.
+   */
+  resultPending: z.boolean().optional(),
 });
 export type PollingState = z.infer<typeof pollingStateSchema>;
 

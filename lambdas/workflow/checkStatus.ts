@@ -6,11 +6,14 @@ import { pollingStateSchema } from '../core/workflowState';
 import { checkStatus } from './steps/checkStatus';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { timedSegmindFrom } from './timedSegmind';
+import { upstreamBudgetFrom, upstreamGate } from './upstreamGate';
 
 const env = parseEnv(FUNCTION_ENV.checkStatus);
 
+const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 const deps = {
-  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
+  store,
+  gate: upstreamGate(store, upstreamBudgetFrom(env)),
   segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
 };

@@ -6,17 +6,22 @@ import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
 import { ValidationError } from '../core/errors';
+import { DEFAULT_CAPACITY_WAIT_SECONDS } from '../core/timeBudget';
 import { FRAME_PREFIXES, isKeyUnder } from '../core/uploads';
 import { submitInputSchema } from '../core/workflowState';
 import { pollSettingsFrom } from './steps/pollSettings';
 import { submitJob } from './steps/submitJob';
 import { timedSegmindFrom } from './timedSegmind';
+import { upstreamBudgetFrom, upstreamGate } from './upstreamGate';
 
 const env = parseEnv(FUNCTION_ENV.submit);
 const FRAME_URL_TTL_SECONDS = 3600;
 
+const store = { doc: dynamo, tableName: env.JOBS_TABLE_NAME };
 const deps = {
-  store: { doc: dynamo, tableName: env.JOBS_TABLE_NAME },
+  store,
+  gate: upstreamGate(store, upstreamBudgetFrom(env)),
+  capacityWaitSeconds: env.FRAMEBRIDGE_CAPACITY_WAIT_S ?? DEFAULT_CAPACITY_WAIT_SECONDS,
   segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
   // The job's frames were held to its door's prefix when it was created; this

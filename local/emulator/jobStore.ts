@@ -18,6 +18,8 @@ export class JobStore {
   submissions = 0;
   /** Submit requests received, accepted or not. */
   submitRequests = 0;
+  /** Submits answered 429 because `maxConcurrentJobs` jobs were running. */
+  concurrencyRefusals = 0;
   /** The most jobs running at once. */
   peakConcurrent = 0;
 

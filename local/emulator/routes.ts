@@ -8,6 +8,7 @@ import { applyHttpFault, applyVideoFault, type HttpFault } from './faults';
 import { HttpError, isPlainObject, readJsonBody, sendJson } from './http';
 import type { JobStore } from './jobStore';
 import { type EmulatorScenario, inferenceSeconds, type Job, jobError, shapeOutput } from './jobs';
+import { type RequestRateLimiter, sendTooManyRequests } from './rateLimit';
 import { deferredRejection, parseSubmitBody } from './request';
 
 const MODEL_PATH = '/v2/pixverse-5-transition';
@@ -27,6 +28,8 @@ export interface RouteContext {
   videoPath: (id: string) => string;
   scenario?: (request: Record<string, unknown>) => EmulatorScenario | undefined;
   maxConcurrentJobs?: number;
+  /** Counts every authenticated /v2 request and refuses those beyond its per-minute limit. */
+  rateLimiter: RequestRateLimiter;
 }
 
 const videoUrl = (context: RouteContext, id: string) => `${context.baseUrl()}/files/${id}.mp4`;
@@ -46,6 +49,11 @@ export async function route(context: RouteContext, req: IncomingMessage, res: Se
   }
   if (!pathname.startsWith('/v2/')) throw new HttpError(404, 'Not found');
   if (req.headers['x-api-key'] !== context.apiKey) throw new HttpError(401, 'Invalid or missing API key');
+  const admission = context.rateLimiter.admit(Date.now());
+  if (!admission.admitted) {
+    if (pathname === MODEL_PATH && method === 'POST') context.store.submitRequests += 1;
+    return sendTooManyRequests(res, admission.resetAt, 'Too many requests per minute');
+  }
 
   if (pathname === MODEL_PATH) {
     allow('POST');
@@ -90,9 +98,9 @@ function submitOrFault(context: RouteContext, res: ServerResponse, body: unknown
     return;
   }
   if (context.maxConcurrentJobs !== undefined && store.running(Date.now()) >= context.maxConcurrentJobs) {
-    const resetAt = new Date(Date.now() + Math.min(store.latencyMs, 2000) + 250).toISOString();
-    res.writeHead(429, { 'content-type': 'application/json', 'x-rate-limit-reset-at-utc': resetAt });
-    res.end(JSON.stringify({ error: 'Too many concurrent requests' }));
+    store.concurrencyRefusals += 1;
+    // A running job may finish any moment: suggest a retry within its latency.
+    sendTooManyRequests(res, Date.now() + Math.min(store.latencyMs, 2000) + 250, 'Too many concurrent requests');
     return;
   }
   sendJson(res, 200, submit(context, body, scenario));

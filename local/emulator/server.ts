@@ -8,6 +8,7 @@ import { downloadFrame } from './frames';
 import { HttpError, sendJson } from './http';
 import { JobStore } from './jobStore';
 import type { EmulatorScenario } from './jobs';
+import { RequestRateLimiter } from './rateLimit';
 import { type RouteContext, route } from './routes';
 import { createVideoStudio } from './videos';
 
@@ -30,6 +31,12 @@ export interface EmulatorOptions {
   scenario?: (request: Record<string, unknown>) => EmulatorScenario | undefined;
   /** Jobs allowed to run at once; a submit beyond answers 429 with `x-rate-limit-reset-at-utc`. @default unlimited */
   maxConcurrentJobs?: number;
+  /**
+   * Authenticated /v2 requests (submit, status, result) served per sliding 60 s; one beyond answers
+   * 429 with `x-rate-limit-reset-at-utc`, when the oldest request in the window leaves it.
+   * @default unlimited
+   */
+  requestsPerMinute?: number;
 }
 
 export interface SegmindEmulator {
@@ -42,6 +49,14 @@ export interface SegmindEmulator {
   submitRequests(): number;
   /** The most jobs that were running (not COMPLETED or FAILED) at once. */
   peakConcurrentJobs(): number;
+  /** Authenticated /v2 requests received (submit, status, result), served or refused. */
+  requestsReceived(): number;
+  /** Requests answered 429 by `requestsPerMinute`. */
+  rateLimitedRequests(): number;
+  /** Submits answered 429 by `maxConcurrentJobs`. */
+  concurrencyLimitedRequests(): number;
+  /** The most requests received, served or refused, in any sliding 60 s. */
+  peakRequestsPerMinute(): number;
   /** Stops accepting connections for `ms` (clients get ECONNREFUSED), then listens again on the same port. */
   refuseConnections(ms: number): Promise<void>;
   /** Stops listening, drops open connections and kills renders in flight. */
@@ -49,7 +64,7 @@ export interface SegmindEmulator {
 }
 
 function validateOptions(options: EmulatorOptions): void {
-  const { port, latencySeconds, recordTtlSeconds, apiKey } = options;
+  const { port, latencySeconds, recordTtlSeconds, apiKey, requestsPerMinute } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
   }
@@ -58,6 +73,9 @@ function validateOptions(options: EmulatorOptions): void {
   }
   if (recordTtlSeconds !== undefined && !(Number.isFinite(recordTtlSeconds) && recordTtlSeconds > 0)) {
     throw new RangeError(`recordTtlSeconds must be a finite number > 0, got ${recordTtlSeconds}`);
+  }
+  if (requestsPerMinute !== undefined && !(Number.isInteger(requestsPerMinute) && requestsPerMinute > 0)) {
+    throw new RangeError(`requestsPerMinute must be an integer > 0, got ${requestsPerMinute}`);
   }
   if (apiKey !== undefined && apiKey.length === 0) {
     throw new RangeError('apiKey must not be empty');
@@ -119,6 +137,7 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     ttlMs: (options.recordTtlSeconds ?? 3600) * 1000,
     produceVideo: studio.produce,
   });
+  const rateLimiter = new RequestRateLimiter(options.requestsPerMinute);
   let baseUrl = '';
   const server = serve({
     store,
@@ -127,6 +146,7 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     videoPath: studio.videoPath,
     scenario: options.scenario,
     maxConcurrentJobs: options.maxConcurrentJobs,
+    rateLimiter,
   });
   await listen(server, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
@@ -138,6 +158,10 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     submissions: () => store.submissions,
     submitRequests: () => store.submitRequests,
     peakConcurrentJobs: () => store.peakConcurrent,
+    requestsReceived: () => rateLimiter.requests,
+    rateLimitedRequests: () => rateLimiter.refused,
+    concurrencyLimitedRequests: () => store.concurrencyRefusals,
+    peakRequestsPerMinute: () => rateLimiter.peakPerWindow,
     refuseConnections: async (ms: number) => {
       await stopListening(server);
       await new Promise((resolve) => setTimeout(resolve, ms));

@@ -85,7 +85,8 @@ describe('Infra: construct props', () => {
     const transitionMachine = (tuned.json.Outputs as Record<string, { Value: { Ref: string } }>).StateMachineArn?.Value
       .Ref;
     const { definition } = extractStateMachineDefinition(tuned.json, { stateMachineLogicalId: transitionMachine });
-    expect(definition.TimeoutSeconds).toBe(45 * 60);
+    // The work's 45 minutes, after the default 6 h wait for capacity and the Submit attempt that ends it.
+    expect(definition.TimeoutSeconds).toBe(6 * 3600 + 70 + 45 * 60);
     tuned.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'jobs/', ExpirationInDays: 14 })]) },
     });

@@ -109,7 +109,7 @@ describe('Infra: jobs table', () => {
   const jobsTableMatches = (resource: Record<string, unknown>) =>
     built.template.templateMatches({ Resources: { [jobsTableId(built.json)]: resource } });
 
-  it('is keyed by id, lists by owner and creation time, and expires on expiresAt', () => {
+  it('is keyed by id, lists by owner and creation time, lines up jobs waiting for capacity, and expires on expiresAt', () => {
     jobsTableMatches({
       Type: 'AWS::DynamoDB::Table',
       Properties: Match.objectLike({
@@ -127,6 +127,14 @@ describe('Infra: jobs table', () => {
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'waitingForCapacity',
+            KeySchema: [
+              { AttributeName: 'waitingFor', KeyType: 'HASH' },
+              { AttributeName: 'waitingSince', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['waitingSeenAt'] },
           },
         ],
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

@@ -88,7 +88,8 @@ function busName(): string {
   return String(bus?.Properties.Name);
 }
 
-function state(name: string): Record<string, unknown> {
+// biome-ignore lint/suspicious/noExplicitAny: a state of the synthesized definition, read as the test needs it
+function state(name: string): Record<string, any> {
   const found = definition.States[name];
   if (!found) throw new Error(`no state named '${name}'`);
   return found;
@@ -108,6 +109,8 @@ describe('Infra: workflow state machine', () => {
     // Assert
     expect(types).toEqual({
       'Submit Job': 'Task',
+      'Read Capacity Wait': 'Pass',
+      'Wait For Capacity': 'Wait',
       'Wait For Upstream': 'Wait',
       'Check Status': 'Task',
       'Job Complete?': 'Choice',
@@ -327,8 +330,30 @@ describe('Infra: workflow state machine', () => {
     }
   });
 
+  it('waits for capacity when Submit finds none: until the time its refusal names, then Submit again', () => {
+    expect(state('Submit Job').Catch?.[0]).toEqual({
+      ErrorEquals: ['AwaitingCapacityError'],
+      ResultPath: '$.admission',
+      Next: 'Read Capacity Wait',
+    });
+    expect(state('Read Capacity Wait')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'jobId.$': '$.jobId', 'admission.$': 'States.StringToJson($.admission.Cause)' },
+      Next: 'Wait For Capacity',
+    });
+    expect(state('Wait For Capacity')).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.admission.errorMessage',
+      Next: 'Submit Job',
+    });
+    // Never retried: a refusal is not a failure, and a retry would only spend a Submit attempt.
+    const retried = (state('Submit Job').Retry ?? []).flatMap((retry: { ErrorEquals: string[] }) => retry.ErrorEquals);
+    expect(retried).not.toContain('AwaitingCapacityError');
+  });
+
   it('catches every error of Submit Job, Check Status and Copy Video To S3 into Record Failure', () => {
-    expect(state('Submit Job').Catch).toEqual(CATCH_ALL);
+    // Submit's first Catch is the wait for capacity; everything else goes to Record Failure.
+    expect(state('Submit Job').Catch?.slice(1)).toEqual(CATCH_ALL);
     expect(state('Check Status').Catch).toEqual(CATCH_ALL);
     expect(state('Copy Video To S3').Catch).toEqual(CATCH_ALL);
     expect(state('Record Failure')).not.toHaveProperty('Catch');
@@ -342,9 +367,10 @@ describe('Infra: workflow state machine', () => {
     expect(state('Transition Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.code', CausePath: '$.message' });
   });
 
-  it('times out before the upstream forgets the job (1 hour)', () => {
-    expect(definition.TimeoutSeconds).toBe(55 * 60);
-    expect(definition.TimeoutSeconds).toBeLessThan(3600);
+  it('times out after the longest wait for capacity, the Submit attempt that ends it and the work (below the upstream’s 1 hour)', () => {
+    const work = 55 * 60;
+    expect(work).toBeLessThan(3600);
+    expect(definition.TimeoutSeconds).toBe(6 * 3600 + 70 + work);
   });
 
   it('is a Standard state machine with full logging (no execution data) and tracing', () => {
@@ -452,6 +478,8 @@ describe('Infra: workflow functions', () => {
       SEGMIND_BASE_URL: 'https://api.segmind.com',
       SEGMIND_API_KEY_SECRET_ARN: secretRef(),
       ...pollDeadline,
+      // The wait for capacity the time budget allows, from the execution's start.
+      FRAMEBRIDGE_CAPACITY_WAIT_S: '21600',
     });
     expect(environmentOf(built.json, CHECK_STATUS)).toEqual({
       ...base,
@@ -546,14 +574,23 @@ describe('Infra: workflow functions', () => {
     expect(actions.filter((a) => !/^(logs|xray):/.test(a))).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
-  it('lets every workflow step get and update jobs by id only: no put, delete, query, batch or scan', () => {
+  it('lets every workflow step get and update jobs by id only (Submit also counts the waiting line): no put, delete, batch or scan', () => {
     for (const handler of [SUBMIT, CHECK_STATUS, COPY_TO_S3, RECORD_FAILURE, NOTIFY]) {
       const statements = statementsOf(built.json, handler);
       const table = jobsTableId(built.json);
       expect(
         actionsOf(statements).filter((a) => a.startsWith('dynamodb:')),
         handler,
-      ).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      ).toEqual(
+        handler === SUBMIT
+          ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']
+          : ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      );
+      if (handler === SUBMIT) {
+        expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/waitingForCapacity']] },
+        ]);
+      }
       expect(resourcesFor(statements, 'dynamodb:UpdateItem'), handler).toEqual([{ 'Fn::GetAtt': [table, 'Arn'] }]);
     }
   });

@@ -43,11 +43,18 @@ export function serveJobsTable(
     return {};
   });
   ddb.on(UpdateCommand).callsFake(async (input: UpdateCommandInput) => {
-    const row = rows.get(String(input.Key?.id));
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
     const condition = input.ConditionExpression ?? '';
+    const id = String(input.Key?.id);
+    // An update creates the item only when its condition asks that it be absent, as DynamoDB's does.
+    if (!rows.has(id) && condition === 'attribute_not_exists(id)') rows.set(id, { id });
+    else if (rows.has(id) && condition === 'attribute_not_exists(id)') throw conditionFailed();
+    const row = rows.get(id);
     if (!row) throw conditionFailed();
+    for (const [, value] of condition.matchAll(/^version = (:\w+)$/g)) {
+      if (row.version !== values[value ?? '']) throw conditionFailed();
+    }
     if (condition.includes('NOT #currentStatus IN') && ['COMPLETED', 'FAILED'].includes(String(row.status))) {
       throw conditionFailed();
     }
@@ -55,9 +62,16 @@ export function serveJobsTable(
       if (attribute && attribute !== 'id' && row[attribute] !== undefined) throw conditionFailed();
     }
     const [setPart = '', removePart] = (input.UpdateExpression ?? '').replace(/^SET /, '').split(' REMOVE ');
-    for (const assignment of setPart.split(', ').filter(Boolean)) {
+    for (const assignment of setPart.split(/, (?![^(]*\))/).filter(Boolean)) {
       const [name = '', value = ''] = assignment.split(' = ');
-      row[names[name] ?? name] = structuredClone(values[value]);
+      const attribute = names[name] ?? name;
+      // `#a = if_not_exists(#a, :a)`: set only when the row has none yet.
+      const ifAbsent = /^if_not_exists\([^,]+, (:\w+)\)$/.exec(value);
+      if (ifAbsent) {
+        if (row[attribute] === undefined) row[attribute] = structuredClone(values[ifAbsent[1] ?? '']);
+        continue;
+      }
+      row[attribute] = structuredClone(values[value]);
     }
     for (const name of removePart?.split(', ') ?? []) delete row[names[name] ?? name];
     return {};

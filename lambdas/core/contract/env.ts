@@ -33,6 +33,10 @@ export const ENV = {
   maxJobsPerDay: 'FRAMEBRIDGE_MAX_JOBS_PER_DAY',
   intakeTenant: 'FRAMEBRIDGE_INTAKE_TENANT',
   jobRetentionDays: 'FRAMEBRIDGE_JOB_RETENTION_DAYS',
+  upstreamRpm: 'FRAMEBRIDGE_UPSTREAM_RPM',
+  upstreamConcurrency: 'FRAMEBRIDGE_UPSTREAM_CONCURRENCY',
+  upstreamLease: 'FRAMEBRIDGE_UPSTREAM_LEASE_S',
+  capacityWait: 'FRAMEBRIDGE_CAPACITY_WAIT_S',
 } as const;
 
 /** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
@@ -101,6 +105,19 @@ const tenantLimitDefaults = {
 /** Days a job record is kept before DynamoDB's TTL removes it (the pipeline's `retentionDays`). */
 const jobRetention = { [ENV.jobRetentionDays]: optionalPositiveInt.transform((value) => value ?? 30) };
 
+/**
+ * The deployment's upstream budget (`core/admission.ts`): requests per minute
+ * (at least 2: the bucket keeps one of them for bursts), jobs in flight, and
+ * how long an unrenewed slot stays taken.
+ */
+const upstreamBudget = {
+  [ENV.upstreamRpm]: optionalPositiveInt
+    .refine((value) => value === undefined || value >= 2, { error: 'must be at least 2' })
+    .transform((value) => value ?? 50),
+  [ENV.upstreamConcurrency]: optionalPositiveInt.transform((value) => value ?? 10),
+  [ENV.upstreamLease]: optionalPositiveInt.transform((value) => value ?? 600),
+};
+
 /** What creates jobs (the API and the S3 intake) reads. */
 const createJob = z.object({
   ...jobsTable,
@@ -120,8 +137,17 @@ export const FUNCTION_ENV = {
   listRequests: z.object(jobsTable),
   createUpload: z.object(bucket),
   getOpenApi: z.object({}),
-  submit: z.object({ ...jobsTable, ...bucket, ...poll }).and(segmind),
-  checkStatus: z.object({ ...jobsTable, ...poll }).and(segmind),
+  submit: z
+    .object({
+      ...jobsTable,
+      ...bucket,
+      ...poll,
+      ...upstreamBudget,
+      /** Seconds after the execution started when a job stops waiting for capacity: the time budget's, which the construct sets. */
+      [ENV.capacityWait]: optionalPositiveInt,
+    })
+    .and(segmind),
+  checkStatus: z.object({ ...jobsTable, ...poll, ...upstreamBudget }).and(segmind),
   copyToS3: z.object({
     ...jobsTable,
     ...bucket,

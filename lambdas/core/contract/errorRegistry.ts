@@ -46,6 +46,14 @@ export const ERROR_REGISTRY = {
     'Sandbox.Timedout': 'timeout',
     'Lambda.Unknown': 'internal_error',
   },
+  /**
+   * Not a failure: Submit found no upstream capacity, and the job waits for it
+   * (caught into Wait For Capacity, then Submit again). Its code shows only if
+   * something else let it end a job.
+   */
+  awaitingCapacity: {
+    AwaitingCapacityError: 'upstream_capacity_unavailable',
+  },
   /** Retrying cannot help, or would pay twice: caught straight into Record Failure. */
   final: {
     ValidationError: 'invalid_request',
@@ -57,6 +65,7 @@ export const ERROR_REGISTRY = {
     UpstreamTimeoutError: 'upstream_timeout',
     InvalidUpstreamOutputError: 'invalid_upstream_output',
     VideoRejectedError: 'video_rejected',
+    CapacityWaitExceededError: 'upstream_capacity_unavailable',
   },
 } as const;
 

@@ -14,6 +14,8 @@ export const FAILURE_CLASS_OF = {
   execution_timed_out: 'system',
   execution_aborted: 'system',
   submit_outcome_unknown: 'system',
+  // Our own budget held the job back: a wait that ended a job is ours to look at.
+  upstream_capacity_unavailable: 'system',
   upstream_unauthorized: 'system',
   upstream_forbidden: 'system',
   upstream_insufficient_credits: 'system',

@@ -1,6 +1,6 @@
 /** Facts about resources that infra creates and the Lambdas, the local stack and the CLI use. */
 
-/** The jobs table's keys and its one index. */
+/** The jobs table's keys and its indexes. */
 export const JOBS_TABLE = {
   partitionKey: 'id',
   /** Lists an owner's jobs by creation time. */
@@ -8,6 +8,14 @@ export const JOBS_TABLE = {
   ownerAttribute: 'owner',
   createdAtAttribute: 'createdAt',
   ttlAttribute: 'expiresAt',
+  /**
+   * Jobs waiting for upstream capacity, in order of arrival: a sparse index,
+   * since only a waiting job has these attributes (`adapters/upstreamAdmission.ts`).
+   */
+  waitingIndex: 'waitingForCapacity',
+  waitingForAttribute: 'waitingFor',
+  waitingSinceAttribute: 'waitingSince',
+  waitingSeenAttribute: 'waitingSeenAt',
 } as const;
 
 /** The keys table: one item per API key, keyed by its public key id, never holding the key itself. */

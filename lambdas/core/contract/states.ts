@@ -1,6 +1,10 @@
 /** State names of the transition workflow: the CLI, the local runner and the tests read them. */
 export const STATE_NAMES = {
   submit: 'Submit Job',
+  /** Only while the upstream budget is spent: Submit's answer, read into a time to ask again… */
+  readCapacityWait: 'Read Capacity Wait',
+  /** …and the wait until then, back to Submit. */
+  waitForCapacity: 'Wait For Capacity',
   wait: 'Wait For Upstream',
   checkStatus: 'Check Status',
   jobComplete: 'Job Complete?',

@@ -1,11 +1,18 @@
 import { claimSubmit, getJob, type JobStore, recordSubmitted, releaseSubmitClaim } from '../../adapters/jobStore';
-import { SubmitOutcomeUnknownError, UpstreamThrottledError, UpstreamUnavailableError } from '../../core/errors';
+import {
+  AwaitingCapacityError,
+  CapacityWaitExceededError,
+  SubmitOutcomeUnknownError,
+  UpstreamThrottledError,
+  UpstreamUnavailableError,
+} from '../../core/errors';
 import { isTerminal } from '../../core/job';
 import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
 import { parseS3Uri, type SegmindBody, type TransitionRequest, toSegmindBody } from '../../core/schemas';
 import { callTimeoutMs } from '../../core/timeBudget';
 import type { PollingState, SubmitInput } from '../../core/workflowState';
 import type { TimedSegmind } from '../timedSegmind';
+import type { UpstreamGate } from '../upstreamGate';
 
 export interface SubmitDeps {
   store: JobStore;
@@ -13,6 +20,10 @@ export interface SubmitDeps {
   /** Presigns an s3:// frame so the upstream can fetch it. */
   presignFrame: (bucket: string, key: string) => Promise<string>;
   pollSettings: PollSettings;
+  /** The deployment's upstream budget: a slot and a token before the submit is sent. */
+  gate: UpstreamGate;
+  /** Seconds after the execution's start when a job stops waiting for capacity (the time budget's). */
+  capacityWaitSeconds: number;
   /** Milliseconds left in this invocation: the submit takes its time from it. */
   remainingMs: () => number;
   /** Waits out a short 429 inside the step instead of a whole retry cycle. */
@@ -70,11 +81,14 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
   const job = await getJob(deps.store, jobId);
   if (!job) throw new Error(`Job ${jobId} not found`);
   if (isTerminal(job.status)) throw new Error(`Job ${jobId} is already ${job.status}`);
-  const pollFrom = (upstreamRequestId: string, submittedAt: string): PollingState => {
-    const elapsedSeconds = ((deps.now?.() ?? new Date()).getTime() - Date.parse(executionStartedAt)) / 1000;
+  const now = () => (deps.now?.() ?? new Date()).getTime();
+  // The deadlines count from the admission: the wait for capacity before it has a budget of its own.
+  const pollFrom = (upstreamRequestId: string, submittedAt: string, admittedAt?: string): PollingState => {
+    const elapsedSeconds = (now() - Date.parse(admittedAt ?? executionStartedAt)) / 1000;
     return {
       jobId,
       executionStartedAt,
+      ...(admittedAt ? { admittedAt } : {}),
       upstreamRequestId,
       submittedAt,
       pollCount: 0,
@@ -82,33 +96,72 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
     };
   };
 
+  // A retried Submit after the claim: never sent again, and it needs no admission.
+  if (job.submitClaimedAt) return resumeClaimed(jobId, pollFrom, deps);
+
   // Frames are presigned before the claim: a failure here has sent nothing.
   const body = await upstreamBody(job.request, deps);
-  if (!(await claimSubmit(deps.store, jobId))) {
-    const current = await getJob(deps.store, jobId);
-    if (current?.upstreamRequestId && current.submittedAt) {
-      return pollFrom(current.upstreamRequestId, current.submittedAt);
-    }
-    throw new SubmitOutcomeUnknownError(
-      'An earlier submit attempt for this job ended without an answer; Segmind may have accepted it, so it is not sent again',
+  if (now() - Date.parse(executionStartedAt) > deps.capacityWaitSeconds * 1000) {
+    throw new CapacityWaitExceededError(
+      `No upstream capacity within ${deps.capacityWaitSeconds} s of the job's start: the deployment's upstream budget stayed spent`,
     );
   }
+  const admission = await deps.gate.admit(job, firstWaitSeconds(job.request, deps.pollSettings) + 1);
+  if (!admission.ok) throw new AwaitingCapacityError(new Date(admission.retryAt));
+  if (!(await claimSubmit(deps.store, jobId))) {
+    const current = await getJob(deps.store, jobId);
+    // Ended meanwhile (a cancel): the slot just taken was never the ended job's to give back.
+    if (current && isTerminal(current.status)) {
+      await deps.gate.release(jobId);
+      throw new Error(`Job ${jobId} is already ${current.status}`);
+    }
+    return resumeClaimed(jobId, pollFrom, deps);
+  }
+  const submitted = await sendSubmit(jobId, body, deps);
+  const submittedAt = new Date().toISOString();
+  await recordSubmitted(deps.store, jobId, submitted.requestId, submittedAt);
+  const admitted = await getJob(deps.store, jobId);
+  return pollFrom(submitted.requestId, submittedAt, admitted?.admittedAt);
+}
 
+/**
+ * A claim already exists: the upstream id it recorded, or — when the attempt
+ * that claimed ended without one — `submit_outcome_unknown` rather than pay twice.
+ */
+async function resumeClaimed(
+  jobId: string,
+  pollFrom: (upstreamRequestId: string, submittedAt: string, admittedAt?: string) => PollingState,
+  deps: SubmitDeps,
+): Promise<PollingState> {
+  const current = await getJob(deps.store, jobId);
+  if (current?.upstreamRequestId && current.submittedAt) {
+    return pollFrom(current.upstreamRequestId, current.submittedAt, current.admittedAt);
+  }
+  throw new SubmitOutcomeUnknownError(
+    'An earlier submit attempt for this job ended without an answer; Segmind may have accepted it, so it is not sent again',
+  );
+}
+
+/**
+ * Sends the claimed submit. A short 429 is waited out inside the step, each
+ * resend with a token of its own; anything known to be pre-acceptance gives
+ * the claim back for the state machine's retry.
+ */
+async function sendSubmit(jobId: string, body: SegmindBody, deps: SubmitDeps): Promise<{ requestId: string }> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  let submitted: { requestId: string };
   for (;;) {
     try {
-      submitted = await deps.segmind.submit(body, { timeoutMs: submitTimeoutMs(deps.remainingMs()) });
-      break;
+      return await deps.segmind.submit(body, { timeoutMs: submitTimeoutMs(deps.remainingMs()) });
     } catch (error) {
       // A 429 means the upstream did not accept: waiting and sending again is safe.
+      if (error instanceof UpstreamThrottledError) await deps.gate.throttled();
       const waitMs =
         error instanceof UpstreamThrottledError && error.resetAt ? error.resetAt.getTime() - Date.now() : -1;
       const pauseMs = waitMs + Math.random() * THROTTLE_JITTER_MS;
       const leftAfterPause = callTimeoutMs(deps.remainingMs() - pauseMs);
       if (waitMs >= 0 && waitMs <= MAX_IN_STEP_THROTTLE_WAIT_MS && leftAfterPause >= MIN_SUBMIT_CALL_MS) {
         await sleep(pauseMs);
-        continue;
+        if ((await deps.gate.take(jobId, 'submit')).ok) continue;
       }
       if (error instanceof UpstreamThrottledError || error instanceof UpstreamUnavailableError) {
         await releaseSubmitClaim(deps.store, jobId);
@@ -116,7 +169,4 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
       throw error;
     }
   }
-  const submittedAt = new Date().toISOString();
-  await recordSubmitted(deps.store, jobId, submitted.requestId, submittedAt);
-  return pollFrom(submitted.requestId, submittedAt);
 }

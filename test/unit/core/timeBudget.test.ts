@@ -133,3 +133,17 @@ describe('Function: callTimeoutMs', () => {
     expect(callTimeoutMs(4_000)).toBeLessThan(0);
   });
 });
+
+describe('Function: workflowTimeBudget — the wait for capacity', () => {
+  it('puts the wait, the Submit attempt that ends it and the work into the state machine timeout', () => {
+    // Act
+    const budget = workflowTimeBudget();
+    const short = workflowTimeBudget({ capacityWaitSeconds: 600 });
+
+    // Assert: 6 h + 70 s + 55 min by default; the deadlines after the admission do not move
+    expect(budget.capacityWaitSeconds).toBe(21_600);
+    expect(budget.stateMachineTimeoutSeconds).toBe(21_600 + 70 + 3300);
+    expect(short.stateMachineTimeoutSeconds).toBe(600 + 70 + 3300);
+    expect(short.pollDeadlineSeconds).toBe(budget.pollDeadlineSeconds);
+  });
+});

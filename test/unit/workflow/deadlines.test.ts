@@ -12,6 +12,7 @@ import { copyVideo } from '../../../lambdas/workflow/steps/copyVideo';
 import { type SubmitDeps, submitJob } from '../../../lambdas/workflow/steps/submitJob';
 import { serveJobsTable, jobStore as store, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
 import { lambdaContext, stubLambdaEnv } from '../lambdaContext';
+import { openGate } from './openGate';
 
 /**
  * Deadlines count from the execution's start, and every upstream call takes its
@@ -77,6 +78,7 @@ describe('Function: checkStatus deadline', () => {
     store,
     segmind: { status: vi.fn(async () => ({ status: 'PROCESSING' as const })), result: vi.fn() },
     pollSettings: settings,
+    gate: openGate(),
     remainingMs: () => 30_000,
     ...overrides,
   });
@@ -111,8 +113,8 @@ describe('Function: checkStatus deadline', () => {
 });
 
 describe('Function: submitJob deadline', () => {
-  it('carries the execution start on and waits no longer than the deadline it leaves', async () => {
-    // Arrange: the execution started 580 s ago
+  it('counts the deadlines from the admission, not from an execution start that waited for capacity', async () => {
+    // Arrange: the execution started 580 s ago and is admitted only now
     rows.set(JOB_ID, storedJob(JOB_ID));
     const startedAt = new Date(Date.now() - 580_000).toISOString();
     const deps: SubmitDeps = {
@@ -120,16 +122,19 @@ describe('Function: submitJob deadline', () => {
       segmind: { submit: vi.fn(async () => ({ requestId: UPSTREAM_ID, status: 'QUEUED' as const })) },
       presignFrame: vi.fn(),
       pollSettings: settings,
+      gate: openGate(),
+      capacityWaitSeconds: 3600,
       remainingMs: () => 55_000,
     };
 
     // Act
     const polling = await submitJob({ jobId: JOB_ID, executionStartedAt: startedAt }, deps);
 
-    // Assert: 69 s would be the plan's first wait; 20 s are left
+    // Assert: counted from the execution's start only 20 s would be left; from the admission the plan's 69 s are
     expect(polling).toMatchObject({ executionStartedAt: startedAt, upstreamRequestId: UPSTREAM_ID });
-    expect(polling.waitSeconds).toBeGreaterThanOrEqual(19);
-    expect(polling.waitSeconds).toBeLessThanOrEqual(20);
+    expect(polling.admittedAt).toBe(rows.get(JOB_ID)?.admittedAt);
+    expect(Date.parse(String(polling.admittedAt))).toBeGreaterThan(Date.parse(startedAt) + 579_000);
+    expect(polling.waitSeconds).toBe(69);
   });
 });
 
@@ -155,7 +160,13 @@ describe('Function: upstream calls timed from the invocation’s remaining time'
     };
 
     // Act
-    await checkStatus(state, { store, segmind, pollSettings: settings, remainingMs: () => remaining });
+    await checkStatus(state, {
+      store,
+      segmind,
+      pollSettings: settings,
+      gate: openGate(),
+      remainingMs: () => remaining,
+    });
 
     // Assert
     expect(segmind.status).toHaveBeenCalledWith(UPSTREAM_ID, { timeoutMs: 20_000 });
@@ -167,7 +178,13 @@ describe('Function: upstream calls timed from the invocation’s remaining time'
     const segmind = { status: vi.fn(), result: vi.fn() };
 
     // Act
-    const run = checkStatus(state, { store, segmind, pollSettings: settings, remainingMs: () => 8_000 });
+    const run = checkStatus(state, {
+      store,
+      segmind,
+      pollSettings: settings,
+      gate: openGate(),
+      remainingMs: () => 8_000,
+    });
 
     // Assert
     await expect(run).rejects.toBeInstanceOf(UpstreamUnavailableError);
@@ -182,7 +199,15 @@ describe('Function: upstream calls timed from the invocation’s remaining time'
     // Act
     await submitJob(
       { jobId: JOB_ID, executionStartedAt: new Date().toISOString() },
-      { store, segmind: { submit }, presignFrame: vi.fn(), pollSettings: settings, remainingMs: () => 52_000 },
+      {
+        store,
+        segmind: { submit },
+        presignFrame: vi.fn(),
+        pollSettings: settings,
+        gate: openGate(),
+        capacityWaitSeconds: 3600,
+        remainingMs: () => 52_000,
+      },
     );
 
     // Assert
@@ -197,7 +222,15 @@ describe('Function: upstream calls timed from the invocation’s remaining time'
     // Act
     const run = submitJob(
       { jobId: JOB_ID, executionStartedAt: new Date().toISOString() },
-      { store, segmind: { submit }, presignFrame: vi.fn(), pollSettings: settings, remainingMs: () => 24_000 },
+      {
+        store,
+        segmind: { submit },
+        presignFrame: vi.fn(),
+        pollSettings: settings,
+        gate: openGate(),
+        capacityWaitSeconds: 3600,
+        remainingMs: () => 24_000,
+      },
     );
 
     // Assert

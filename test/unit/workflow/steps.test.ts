@@ -44,6 +44,7 @@ import { recordFailure } from '../../../lambdas/workflow/steps/recordFailure';
 import { type SubmitDeps, submitJob } from '../../../lambdas/workflow/steps/submitJob';
 import { OWNER, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
 import { serveTenantUsage } from '../fakeTenantUsage';
+import { openGate } from './openGate';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
@@ -103,6 +104,8 @@ describe('Function: submitJob', () => {
     segmind,
     presignFrame,
     pollSettings: defaultPollSettings,
+    gate: openGate(),
+    capacityWaitSeconds: 3600,
     remainingMs: () => remaining,
     sleep,
   });
@@ -143,6 +146,7 @@ describe('Function: submitJob', () => {
     expect(state).toEqual<PollingState>({
       jobId: JOB_ID,
       executionStartedAt: expect.any(String),
+      admittedAt: expect.any(String),
       upstreamRequestId: UPSTREAM_ID,
       submittedAt: expect.any(String),
       pollCount: 0,
@@ -274,7 +278,10 @@ describe('Function: submitJob', () => {
     // Assert
     expect(error).toBe(thrown);
     expect(updatesSent(ddb)).toHaveLength(1);
-    expect(updatesSent(ddb).some((update) => update.UpdateExpression?.includes('REMOVE'))).toBe(false);
+    // The only write was the claim: nothing gave it back.
+    expect(updatesSent(ddb).some((update) => /REMOVE.*#submitClaimedAt/.test(update.UpdateExpression ?? ''))).toBe(
+      false,
+    );
     expect(row().submitClaimedAt).toEqual(expect.any(String));
   });
 
@@ -390,6 +397,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(70),
     });
@@ -407,7 +415,14 @@ describe('Function: checkStatus', () => {
     const pollSettings = { ...defaultPollSettings, intervalSeconds: 3 };
 
     // Act
-    const next = await checkStatus(pollingState, { store, segmind, pollSettings, remainingMs, now: at(72) });
+    const next = await checkStatus(pollingState, {
+      store,
+      segmind,
+      pollSettings,
+      gate: openGate(),
+      remainingMs,
+      now: at(72),
+    });
 
     // Assert
     expect(next).toMatchObject({ status: 'PROCESSING', pollCount: 2, waitSeconds: 3 });
@@ -423,6 +438,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(400),
     });
@@ -445,6 +461,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(75),
     });
@@ -470,6 +487,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(75),
     });
@@ -487,6 +505,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(75),
     });
@@ -514,6 +533,7 @@ describe('Function: checkStatus', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs,
       now: at(70),
     });
@@ -532,7 +552,14 @@ describe('Function: checkStatus', () => {
       segmind.result.mockResolvedValue({ status, videoUrl: 'https://cdn.segmind.com/out/video.mp4' });
 
       // Act
-      await checkStatus(pollingState, { store, segmind, pollSettings: defaultPollSettings, remainingMs, now: at(70) });
+      await checkStatus(pollingState, {
+        store,
+        segmind,
+        pollSettings: defaultPollSettings,
+        gate: openGate(),
+        remainingMs,
+        now: at(70),
+      });
 
       // Assert
       expect(row()).toMatchObject({ phase: UPSTREAM_STATUS_TABLE[status].phase, upstreamStatus: status });
@@ -549,6 +576,7 @@ describe('Function: checkStatus', () => {
         store,
         segmind,
         pollSettings: defaultPollSettings,
+        gate: openGate(),
         remainingMs,
         now: at(defaultPollSettings.deadlineSeconds + 1),
       }),
@@ -736,6 +764,7 @@ describe('Function: copyVideo', () => {
       store,
       segmind,
       pollSettings: defaultPollSettings,
+      gate: openGate(),
       remainingMs: () => 30_000,
     });
 
