@@ -50,7 +50,8 @@ export function upstreamGate(store: JobStore, budget: UpstreamBudget): UpstreamG
   return {
     async admit(job, holdSeconds) {
       // Enough to know whether the free slots are ours and how long to wait: beyond that the wait is at its cap.
-      const countUpTo = budget.concurrency + Math.ceil((MAX_SLOT_WAIT_MS / 1000) * admissionsPerSecond(budget, holdSeconds));
+      const countUpTo =
+        budget.concurrency + Math.ceil((MAX_SLOT_WAIT_MS / 1000) * admissionsPerSecond(budget, holdSeconds));
       const ahead = await countWaitingAhead(store, job, countUpTo);
       const answer = await admitJob(store, budget, job.id, ahead);
       if (answer.admitted) return { ok: true };
