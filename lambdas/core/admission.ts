@@ -134,17 +134,8 @@ export function admit(
   }
   const token = takeToken(state, 'submit', budget);
   if (!token.ok) return { admitted: false, reason: 'rate', retryAt: token.retryAt };
-  return { admitted: true, state: renewLease(withSlot(token.state, jobId), jobId, budget, now) };
-}
-
-function withSlot(state: AdmissionState, jobId: string): AdmissionState {
-  return state.slots[jobId] === undefined ? { ...state, slots: { ...state.slots, [jobId]: 0 } } : state;
-}
-
-/** The state with the job's slot given back (nothing changes if it holds none). */
-export function release(state: AdmissionState, jobId: string): AdmissionState {
-  const { [jobId]: _released, ...slots } = state.slots;
-  return { ...state, slots };
+  const leased = { ...token.state.slots, [jobId]: now + budget.leaseSeconds * 1000 };
+  return { admitted: true, state: { ...token.state, slots: leased } };
 }
 
 /** After an upstream 429: the bucket is emptied and the rate halved for a while. */

@@ -6,7 +6,6 @@ import {
   freeSlots,
   initialAdmission,
   type RequestKind,
-  release,
   renewLease,
   settle,
   slotRetryAt,
@@ -266,7 +265,7 @@ describe('Function: admit', () => {
   });
 });
 
-describe('Function: renewLease and release', () => {
+describe('Function: renewLease', () => {
   const state = withTokens(2, { a: NOW + 1_000, b: NOW + 1_000 });
 
   it('renews only a slot the job still holds: a lost slot is not taken back', () => {
@@ -277,17 +276,6 @@ describe('Function: renewLease and release', () => {
     // Assert
     expect(renewed.slots).toEqual({ a: NOW + 310_000, b: NOW + 1_000 });
     expect(lost).toBe(state);
-  });
-
-  it('gives a slot back, and changes nothing for a job without one', () => {
-    // Act
-    const released = release(state, 'a');
-    const unknown = release(state, 'zzz');
-
-    // Assert
-    expect(released.slots).toEqual({ b: NOW + 1_000 });
-    expect(freeSlots(released, budget)).toBe(1);
-    expect(unknown.slots).toEqual(state.slots);
   });
 });
 
