@@ -149,6 +149,26 @@ function pollPlan(options: LocalStackOptions, emulator: SegmindEmulator | undefi
   return { pollFirstSeconds, pollIntervalSeconds };
 }
 
+/** The emulator accepts this many requests a minute unless told otherwise, so the budget need not be Segmind's. */
+const EMULATOR_DEFAULT_BUDGET = { requestsPerMinute: 6000, concurrency: 100 };
+
+/**
+ * The deployment's upstream budget: the environment's when set, else what the
+ * emulator enforces (its own limits, or a generous default when it has none).
+ * Against the real Segmind the handlers' defaults apply, as in AWS.
+ */
+function upstreamBudget(options: LocalStackOptions, emulator: SegmindEmulator | undefined): Record<string, string> {
+  if (!emulator) return {};
+  return {
+    [ENV.upstreamRpm]:
+      process.env[ENV.upstreamRpm] ??
+      String(options.emulator?.requestsPerMinute ?? EMULATOR_DEFAULT_BUDGET.requestsPerMinute),
+    [ENV.upstreamConcurrency]:
+      process.env[ENV.upstreamConcurrency] ??
+      String(options.emulator?.maxConcurrentJobs ?? EMULATOR_DEFAULT_BUDGET.concurrency),
+  };
+}
+
 /** Starts the services the handlers call and points the handlers at them. */
 async function startServices(options: LocalStackOptions, settings: ReturnType<typeof settingsOf>, closers: Closers) {
   const { dataDir, segmindApiKey, webhookSecret, eventsFile } = settings;
@@ -185,7 +205,7 @@ async function startServices(options: LocalStackOptions, settings: ReturnType<ty
       segmindApiKey: emulator ? EMULATOR_KEY : segmindApiKey,
       webhookSecret,
       ...pollPlan(options, emulator, emulatorLatency),
-      extra: options.lambdaEnvironment,
+      extra: { ...upstreamBudget(options, emulator), ...options.lambdaEnvironment },
     }),
   );
   forwardS3Events(s3.server, eventBus);
