@@ -32,6 +32,8 @@ export const pollingStateSchema = executionInputSchema.extend({
    * read: the next check reads the result straight away.
    */
   resultPending: z.boolean().optional(),
+  /** When a check last saw the job pending: what the poll plan learns is bounded below by it. */
+  lastPendingAt: z.string().optional(),
 });
 export type PollingState = z.infer<typeof pollingStateSchema>;
 

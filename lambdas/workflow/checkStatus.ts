@@ -1,4 +1,5 @@
 import { dynamo } from '../adapters/dynamoClient';
+import { readLatencies, recordLatency } from '../adapters/latencyStatsStore';
 import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
 import { FUNCTION_ENV } from '../core/contract/env';
@@ -16,6 +17,11 @@ const deps = {
   gate: upstreamGate(store, upstreamBudgetFrom(env)),
   segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
+  latencies: {
+    read: (request: Parameters<typeof readLatencies>[1]) => readLatencies(store, request),
+    record: (request: Parameters<typeof recordLatency>[1], observation: Parameters<typeof recordLatency>[2]) =>
+      recordLatency(store, request, observation),
+  },
 };
 
 export const handler = workflowTask(pollingStateSchema, (state, { remainingMs }) =>

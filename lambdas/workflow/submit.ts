@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { dynamo } from '../adapters/dynamoClient';
+import { readLatencies } from '../adapters/latencyStatsStore';
 import { s3 } from '../adapters/s3Client';
 import { workflowTask } from '../adapters/workflowTask';
 import { parseEnv } from '../core/config';
@@ -24,6 +25,7 @@ const deps = {
   capacityWaitSeconds: env.FRAMEBRIDGE_CAPACITY_WAIT_S ?? DEFAULT_CAPACITY_WAIT_SECONDS,
   segmind: timedSegmindFrom(env),
   pollSettings: pollSettingsFrom(env),
+  latencies: (request: Parameters<typeof readLatencies>[1]) => readLatencies(store, request),
   // The job's frames were held to its door's prefix when it was created; this
   // role presigns nothing outside the prefixes any frame may be in.
   presignFrame: (bucket: string, key: string) => {

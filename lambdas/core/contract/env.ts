@@ -23,6 +23,7 @@ export const ENV = {
   pollFirst: 'FRAMEBRIDGE_POLL_FIRST_S',
   pollInterval: 'FRAMEBRIDGE_POLL_INTERVAL_S',
   pollDeadline: 'FRAMEBRIDGE_POLL_DEADLINE_S',
+  pollStrategy: 'FRAMEBRIDGE_POLL_STRATEGY',
   outputHosts: 'FRAMEBRIDGE_OUTPUT_HOSTS',
   maxVideoBytes: 'FRAMEBRIDGE_MAX_VIDEO_BYTES',
   videoIdleTimeout: 'FRAMEBRIDGE_VIDEO_IDLE_TIMEOUT_S',
@@ -69,6 +70,8 @@ const poll = {
   [ENV.pollInterval]: optionalPositiveInt,
   /** Seconds after the execution started when polling gives up: the time budget's deadline, which the construct sets. */
   [ENV.pollDeadline]: optionalPositiveInt,
+  /** `learning` (the default) learns from recent jobs; `static` keeps the fixed guess. */
+  [ENV.pollStrategy]: z.enum(['learning', 'static'], { error: 'must be learning or static' }).default('learning'),
 };
 const segmindBaseUrl = {
   [ENV.segmindBaseUrl]: z

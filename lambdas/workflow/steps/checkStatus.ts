@@ -2,7 +2,17 @@ import { getJob, type JobStore, patchJob } from '../../adapters/jobStore';
 import { type NextStep, UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../core/contract/upstreamStatus';
 import { UpstreamThrottledError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../core/errors';
 import type { Job } from '../../core/job';
-import { expectedCompletionSeconds, nextPoll, type PollSettings } from '../../core/pollPlan';
+import { type LatencyObservation, observationOf } from '../../core/latencyStats';
+import {
+  expectedCompletionSeconds,
+  type LearnedPlan,
+  learnedPlan,
+  type PollSettings,
+  planNextPoll,
+  WATCH_EVERY_SECONDS,
+  watchUntilSeconds,
+} from '../../core/pollPlan';
+import type { TransitionRequest } from '../../core/schemas';
 import { callTimeoutMs } from '../../core/timeBudget';
 import type { CheckedState, PollingState } from '../../core/workflowState';
 import type { TimedSegmind } from '../timedSegmind';
@@ -16,8 +26,17 @@ export interface CheckStatusDeps {
   gate: UpstreamGate;
   /** Milliseconds left in this invocation: each upstream call takes its time from it. */
   remainingMs: () => number;
+  /** The learning plan's history: read to plan, written when a job is seen done. */
+  latencies?: {
+    read: (request: TransitionRequest) => Promise<LatencyObservation[]>;
+    record: (request: TransitionRequest, observation: LatencyObservation) => Promise<void>;
+  };
+  sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
 }
+
+/** A watch stops while this much of the invocation is left: a last status read and the result read fit in it. */
+const WATCH_RESERVE_MS = 8_000;
 
 /** A read given less than this would only time out: the step fails retryably instead. */
 const MIN_READ_MS = 2_000;
@@ -55,24 +74,76 @@ export async function checkStatus(state: PollingState, deps: CheckStatusDeps): P
   const job = await getJob(deps.store, state.jobId);
   if (!job) throw new Error(`Job ${state.jobId} not found`);
   if (state.resultPending) return takeResult(state, job, 'COMPLETED', deps);
-  const overdue = secondsSince(state.submittedAt, deps) >= expectedCompletionSeconds(job.request, deps.pollSettings);
-  const token = await deps.gate.take(state.jobId, overdue ? 'overduePoll' : 'poll');
-  if (!token.ok) return defer(state, job, token.retryAt, deps);
-  // The result read may follow: the status read takes half of what remains.
-  const timeoutMs = readTimeoutMs(deps, 2, 'status');
-  const { status, error } = await throttleAware(deps, () =>
-    deps.segmind.status(state.upstreamRequestId, { timeoutMs }),
-  );
-  const { next } = UPSTREAM_STATUS_TABLE[status];
-  switch (next) {
-    case 'fail':
-      await deps.gate.release(state.jobId);
-      return { ...state, status, upstreamError: error ?? 'The upstream job failed without a message' };
-    case 'copy':
-      return takeResult(state, job, status, deps);
-    case 'wait':
-      return scheduleNextPoll(state, job, status, deps);
+  const plan = learnedPlan(state.jobId, deps.pollSettings, (await deps.latencies?.read(job.request)) ?? []);
+  const watchUntil = plan ? watchUntilSeconds(plan, secondsSince(state.submittedAt, deps)) : undefined;
+  let current = state;
+  for (;;) {
+    const overdue = secondsSince(state.submittedAt, deps) >= expectedCompletionSeconds(job.request, deps.pollSettings);
+    const token = await deps.gate.take(state.jobId, overdue ? 'overduePoll' : 'poll');
+    if (!token.ok) return defer(current, job, token.retryAt, deps);
+    // The result read may follow: the status read takes half of what remains.
+    const timeoutMs = readTimeoutMs(deps, 2, 'status');
+    const { status, error } = await throttleAware(deps, () =>
+      deps.segmind.status(state.upstreamRequestId, { timeoutMs }),
+    );
+    const { next } = UPSTREAM_STATUS_TABLE[status];
+    switch (next) {
+      case 'fail':
+        await deps.gate.release(state.jobId);
+        return { ...current, status, upstreamError: error ?? 'The upstream job failed without a message' };
+      case 'copy':
+        return takeResult(current, job, status, deps);
+      case 'wait':
+        current = { ...current, lastPendingAt: nowOf(deps).toISOString() };
+        if (!keepsWatching(state, watchUntil, deps)) return scheduleNextPoll(current, job, status, deps, plan);
+        await notePhase(job, status, deps);
+        job.upstreamStatus = status;
+        await (deps.sleep ?? pause)(WATCH_EVERY_SECONDS * 1000);
+    }
   }
+}
+
+/**
+ * Teaches the poll plan how long the upstream took: between the last check
+ * that saw the job pending and now, or exactly by Segmind's own timing.
+ */
+async function learnFrom(
+  state: PollingState,
+  job: Job,
+  metrics: Record<string, unknown> | undefined,
+  deps: CheckStatusDeps,
+): Promise<void> {
+  if (!deps.latencies) return;
+  const submittedAt = Date.parse(state.submittedAt);
+  const observation = observationOf({
+    seenSeconds: secondsSince(state.submittedAt, deps),
+    pendingSeconds: state.lastPendingAt ? (Date.parse(state.lastPendingAt) - submittedAt) / 1000 : undefined,
+    metrics,
+  });
+  await deps.latencies.record(job.request, observation);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowOf = (deps: CheckStatusDeps) => deps.now?.() ?? new Date();
+
+/**
+ * Whether this invocation reads again after a pause rather than handing the
+ * next wait to the state machine: inside the learning plan's dense window,
+ * with time left for one more status read and the result read.
+ */
+function keepsWatching(state: PollingState, watchUntil: number | undefined, deps: CheckStatusDeps): boolean {
+  return (
+    watchUntil !== undefined &&
+    secondsSince(state.submittedAt, deps) + WATCH_EVERY_SECONDS < watchUntil &&
+    deps.remainingMs() - WATCH_EVERY_SECONDS * 1000 >= WATCH_RESERVE_MS
+  );
+}
+
+/** The job's phase follows the upstream status; written only when it changed. */
+async function notePhase(job: Job, status: UpstreamStatus, deps: CheckStatusDeps): Promise<void> {
+  if (job.upstreamStatus === status) return;
+  const { phase } = UPSTREAM_STATUS_TABLE[status];
+  await patchJob(deps.store, job.id, { phase, upstreamStatus: status }, { onlyIfActive: true });
 }
 
 const secondsSince = (time: string, deps: CheckStatusDeps) =>
@@ -132,6 +203,7 @@ async function takeResult(
     { phase: UPSTREAM_STATUS_TABLE[status].phase, upstreamStatus: status, metrics: result.metrics },
     { onlyIfActive: true },
   );
+  await learnFrom(state, job, result.metrics, deps);
   return { ...rest, status, videoUrl: result.videoUrl };
 }
 
@@ -145,13 +217,12 @@ async function scheduleNextPoll(
   job: Job,
   status: UpstreamStatus,
   deps: CheckStatusDeps,
+  plan: LearnedPlan | undefined,
 ): Promise<CheckedState> {
   const elapsedSeconds = secondsSince(state.admittedAt ?? state.executionStartedAt ?? state.submittedAt, deps);
-  const next = nextPoll(job.request, elapsedSeconds, deps.pollSettings, secondsSince(state.submittedAt, deps));
+  const sinceSubmit = secondsSince(state.submittedAt, deps);
+  const next = planNextPoll(job.request, elapsedSeconds, deps.pollSettings, sinceSubmit, plan);
   if ('deadlinePassed' in next) throw deadlineError(deps, status);
-  const { phase } = UPSTREAM_STATUS_TABLE[status];
-  if (job.upstreamStatus !== status) {
-    await patchJob(deps.store, state.jobId, { phase, upstreamStatus: status }, { onlyIfActive: true });
-  }
+  await notePhase(job, status, deps);
   return { ...state, status, pollCount: state.pollCount + 1, waitSeconds: next.waitSeconds };
 }

@@ -7,7 +7,8 @@ import {
   UpstreamUnavailableError,
 } from '../../core/errors';
 import { isTerminal } from '../../core/job';
-import { firstWaitSeconds, type PollSettings } from '../../core/pollPlan';
+import type { LatencyObservation } from '../../core/latencyStats';
+import { firstWaitSeconds, learnedPlan, type PollSettings, planFirstWait } from '../../core/pollPlan';
 import { parseS3Uri, type SegmindBody, type TransitionRequest, toSegmindBody } from '../../core/schemas';
 import { callTimeoutMs } from '../../core/timeBudget';
 import type { PollingState, SubmitInput } from '../../core/workflowState';
@@ -20,6 +21,8 @@ export interface SubmitDeps {
   /** Presigns an s3:// frame so the upstream can fetch it. */
   presignFrame: (bucket: string, key: string) => Promise<string>;
   pollSettings: PollSettings;
+  /** Recent upstream latencies for the request's quality and duration: the learning plan's history. */
+  latencies?: (request: TransitionRequest) => Promise<LatencyObservation[]>;
   /** The deployment's upstream budget: a slot and a token before the submit is sent. */
   gate: UpstreamGate;
   /** Seconds after the execution's start when a job stops waiting for capacity (the time budget's). */
@@ -83,7 +86,8 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
   if (isTerminal(job.status)) throw new Error(`Job ${jobId} is already ${job.status}`);
   const now = () => (deps.now?.() ?? new Date()).getTime();
   // The deadlines count from the admission: the wait for capacity before it has a budget of its own.
-  const pollFrom = (upstreamRequestId: string, submittedAt: string, admittedAt?: string): PollingState => {
+  const pollFrom = async (upstreamRequestId: string, submittedAt: string, admittedAt?: string) => {
+    const plan = learnedPlan(jobId, deps.pollSettings, (await deps.latencies?.(job.request)) ?? []);
     const elapsedSeconds = (now() - Date.parse(admittedAt ?? executionStartedAt)) / 1000;
     return {
       jobId,
@@ -92,8 +96,8 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
       upstreamRequestId,
       submittedAt,
       pollCount: 0,
-      waitSeconds: firstWaitSeconds(job.request, deps.pollSettings, elapsedSeconds),
-    };
+      waitSeconds: planFirstWait(job.request, deps.pollSettings, elapsedSeconds, plan),
+    } satisfies PollingState;
   };
 
   // A retried Submit after the claim: never sent again, and it needs no admission.
@@ -130,7 +134,7 @@ export async function submitJob(input: SubmitInput, deps: SubmitDeps): Promise<P
  */
 async function resumeClaimed(
   jobId: string,
-  pollFrom: (upstreamRequestId: string, submittedAt: string, admittedAt?: string) => PollingState,
+  pollFrom: (upstreamRequestId: string, submittedAt: string, admittedAt?: string) => Promise<PollingState>,
   deps: SubmitDeps,
 ): Promise<PollingState> {
   const current = await getJob(deps.store, jobId);

@@ -404,7 +404,13 @@ describe('Function: checkStatus', () => {
 
     // Assert
     expect(segmind.status).toHaveBeenCalledWith(UPSTREAM_ID, { timeoutMs: 12_500 });
-    expect(next).toEqual<CheckedState>({ ...pollingState, status: 'QUEUED', pollCount: 2, waitSeconds: 5 });
+    expect(next).toEqual<CheckedState>({
+      ...pollingState,
+      status: 'QUEUED',
+      pollCount: 2,
+      waitSeconds: 5,
+      lastPendingAt: at(70)().toISOString(),
+    });
     expect(segmind.result).not.toHaveBeenCalled();
     expect(updatesSent(ddb)).toHaveLength(0);
   });
