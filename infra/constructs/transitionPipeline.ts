@@ -58,6 +58,11 @@ export interface TransitionPipelineProps {
    */
   readonly pollIntervalSeconds?: number;
   /**
+   * `learning` learns the poll plan from recent jobs; `static` keeps its fixed guess.
+   * @default 'learning'
+   */
+  readonly pollStrategy?: 'learning' | 'static';
+  /**
    * Largest video, in bytes, the copy step accepts.
    * @default - 500 MiB
    */
@@ -193,6 +198,7 @@ export class TransitionPipeline extends Construct {
       outputHosts: props.outputHosts,
       pollFirstSeconds: props.pollFirstSeconds,
       pollIntervalSeconds: props.pollIntervalSeconds,
+      pollStrategy: props.pollStrategy,
       maxVideoBytes: props.maxVideoBytes,
       timeout: props.executionTimeout,
       upstreamRequestsPerMinute: props.upstreamRequestsPerMinute,

@@ -55,6 +55,12 @@ export interface TransitionWorkflowProps {
    */
   readonly pollIntervalSeconds?: number;
   /**
+   * `learning`: the poll plan learns from recent jobs' upstream latency;
+   * `static`: it keeps its fixed guess (`FRAMEBRIDGE_POLL_STRATEGY`).
+   * @default 'learning'
+   */
+  readonly pollStrategy?: 'learning' | 'static';
+  /**
    * Largest video, in bytes, the copy step accepts (`FRAMEBRIDGE_MAX_VIDEO_BYTES`).
    * The copy's timeout is sized for it at 1 MiB/s, so it may be at most 840 MiB;
    * a smaller cap leaves the poll deadline more time.
@@ -101,6 +107,7 @@ export interface WorkflowConfig {
   readonly outputHosts?: readonly string[];
   readonly pollFirstSeconds?: number;
   readonly pollIntervalSeconds?: number;
+  readonly pollStrategy?: 'learning' | 'static';
   readonly maxVideoBytes?: number;
   readonly timeout: Duration;
   readonly upstreamRequestsPerMinute?: number;
@@ -179,6 +186,7 @@ export function validateWorkflowProps(props: TransitionWorkflowProps): WorkflowC
     outputHosts: props.outputHosts,
     pollFirstSeconds: props.pollFirstSeconds,
     pollIntervalSeconds: props.pollIntervalSeconds,
+    pollStrategy: props.pollStrategy,
     maxVideoBytes: props.maxVideoBytes,
     timeout,
     upstreamRequestsPerMinute: props.upstreamRequestsPerMinute,

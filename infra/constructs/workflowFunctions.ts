@@ -62,6 +62,7 @@ export function createWorkflowFunctions(
     bindSegmindApiKey(fn, props.segmindApiKey);
     setOptional(fn, ENV.pollFirst, config.pollFirstSeconds);
     setOptional(fn, ENV.pollInterval, config.pollIntervalSeconds);
+    if (config.pollStrategy) fn.addEnvironment(ENV.pollStrategy, config.pollStrategy);
     fn.addEnvironment(ENV.pollDeadline, String(config.budget.pollDeadlineSeconds));
     setOptional(fn, ENV.upstreamRpm, config.upstreamRequestsPerMinute);
     setOptional(fn, ENV.upstreamConcurrency, config.upstreamConcurrency);

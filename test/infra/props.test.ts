@@ -33,6 +33,7 @@ beforeAll(() => {
       outputHosts: ['cdn.example.com', 'segmind.example.com'],
       pollFirstSeconds: 40,
       pollIntervalSeconds: 3,
+      pollStrategy: 'static',
       maxVideoBytes: 100_000_000,
       executionTimeout: Duration.minutes(45),
       apiOptions: {
@@ -54,6 +55,7 @@ describe('Infra: construct props', () => {
       expect(environmentOf(tuned.json, handler), handler).toMatchObject({
         FRAMEBRIDGE_POLL_FIRST_S: '40',
         FRAMEBRIDGE_POLL_INTERVAL_S: '3',
+        FRAMEBRIDGE_POLL_STRATEGY: 'static',
         SEGMIND_BASE_URL: 'https://segmind.example.com',
       });
     }
