@@ -34,6 +34,8 @@ export const pollingStateSchema = executionInputSchema.extend({
   resultPending: z.boolean().optional(),
   /** When a check last saw the job pending: what the poll plan learns is bounded below by it. */
   lastPendingAt: z.string().optional(),
+  /** When a check saw the job COMPLETED while its result read waits for a token. */
+  completedSeenAt: z.string().optional(),
 });
 export type PollingState = z.infer<typeof pollingStateSchema>;
 

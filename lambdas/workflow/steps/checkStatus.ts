@@ -35,8 +35,12 @@ export interface CheckStatusDeps {
   now?: () => Date;
 }
 
-/** A watch stops while this much of the invocation is left: a last status read and the result read fit in it. */
-const WATCH_RESERVE_MS = 8_000;
+/**
+ * A watch pauses only if this much of the invocation is left after the pause:
+ * the next status read and the result read (each ≥ MIN_READ_MS, sharing what
+ * remains less the calls' safety margin, `callTimeoutMs`) and the job's writes.
+ */
+const WATCH_RESERVE_MS = 12_000;
 
 /** A read given less than this would only time out: the step fails retryably instead. */
 const MIN_READ_MS = 2_000;
@@ -116,7 +120,10 @@ async function learnFrom(
   if (!deps.latencies) return;
   const submittedAt = Date.parse(state.submittedAt);
   const observation = observationOf({
-    seenSeconds: secondsSince(state.submittedAt, deps),
+    // A result read deferred for want of a token: the job was done when its status said so.
+    seenSeconds: state.completedSeenAt
+      ? (Date.parse(state.completedSeenAt) - submittedAt) / 1000
+      : secondsSince(state.submittedAt, deps),
     pendingSeconds: state.lastPendingAt ? (Date.parse(state.lastPendingAt) - submittedAt) / 1000 : undefined,
     metrics,
   });
@@ -184,12 +191,15 @@ async function takeResult(
   deps: CheckStatusDeps,
 ): Promise<CheckedState> {
   const token = await deps.gate.take(state.jobId, 'result');
-  if (!token.ok) return defer({ ...state, resultPending: true }, job, token.retryAt, deps);
+  if (!token.ok) {
+    const completedSeenAt = state.completedSeenAt ?? nowOf(deps).toISOString();
+    return defer({ ...state, resultPending: true, completedSeenAt }, job, token.retryAt, deps);
+  }
   const timeoutMs = readTimeoutMs(deps, 1, 'result');
   const result = await throttleAware(deps, () => deps.segmind.result(state.upstreamRequestId, { timeoutMs }));
   // The upstream is done with the job, whatever the result holds: its slot goes back before the copy.
   await deps.gate.release(state.jobId);
-  const { resultPending: _read, ...rest } = state;
+  const { resultPending: _read, completedSeenAt: _seen, ...rest } = state;
   if (UPSTREAM_STATUS_TABLE[result.status].next === 'fail' || !result.videoUrl) {
     return {
       ...rest,
