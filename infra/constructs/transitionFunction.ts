@@ -19,6 +19,14 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __framebridgeCreateRequire } from 'node:module'; const require = __framebridgeCreateRequire(import.meta.url);";
 
+/**
+ * Bundled in place of the SDK's default credential chain: a Lambda's
+ * credentials are in its environment, and the rest of the chain would cost
+ * every bundle ~130 kB and ~20 ms of cold start (see the module). esbuild
+ * resolves an alias from its working directory, which CDK sets to the project root.
+ */
+const LAMBDA_CREDENTIALS_MODULE = './lambdas/adapters/lambdaCredentials.ts';
+
 export interface TransitionFunctionProps {
   /**
    * The handler module, relative to the repository root, exporting `handler`
@@ -53,9 +61,10 @@ export interface TransitionFunctionProps {
 
 /**
  * The one Lambda default of framebridge: Node 24 on arm64, X-Ray tracing, a log
- * group with retention, a minified ESM bundle with the AWS SDK v3 inside and
- * source maps enabled. Add environment variables through the `bind*` helpers
- * in `./bindings` so that each one comes with its IAM grant.
+ * group with retention, a minified ESM bundle with the AWS SDK v3 inside (its
+ * credentials read from the environment only) and source maps enabled. Add
+ * environment variables through the `bind*` helpers in `./bindings` so that
+ * each one comes with its IAM grant.
  */
 export class TransitionFunction extends NodejsFunction {
   /** The handler module, relative to the repository root. */
@@ -101,6 +110,7 @@ export class TransitionFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         externalModules: [],
+        esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}`] },
       },
     });
     this.handlerEntry = entry;
