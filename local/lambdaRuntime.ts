@@ -54,6 +54,27 @@ export class LambdaFunctionError extends Error {
   }
 }
 
+/** What Lambda would bill a function for so far: its invocations and the time its handler ran. */
+export interface LambdaUsage {
+  invocations: number;
+  /** Handler run time summed over the invocations, each rounded up to the ms as Lambda bills (module load not included). */
+  billedMs: number;
+}
+
+const usage = new Map<string, LambdaUsage>();
+
+/** Every function's usage in this process, by function name (the template's logical id); a copy. */
+export function lambdaUsage(): Record<string, LambdaUsage> {
+  return Object.fromEntries([...usage].map(([name, counts]) => [name, { ...counts }]));
+}
+
+function noteUsage(functionName: string, startedAt: number): void {
+  const counts = usage.get(functionName) ?? { invocations: 0, billedMs: 0 };
+  counts.invocations += 1;
+  counts.billedMs += Math.max(1, Math.ceil(performance.now() - startedAt));
+  usage.set(functionName, counts);
+}
+
 /** Invokes a handler in-process the way the Lambda service would. */
 export async function invokeLambda(
   handlerPath: string,
@@ -64,10 +85,13 @@ export async function invokeLambda(
   const handler = await loadHandler(handlerPath);
   // A JSON round trip, as the real service does: no shared object references.
   const payload = JSON.parse(JSON.stringify(event ?? null));
+  const startedAt = performance.now();
   try {
     const result = await handler(payload, lambdaContext(functionName, timeoutMs));
     return result === undefined ? null : JSON.parse(JSON.stringify(result));
   } catch (error) {
     throw new LambdaFunctionError(error);
+  } finally {
+    noteUsage(functionName, startedAt);
   }
 }

@@ -10,7 +10,7 @@ import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from
 import { LocalEventBus } from './eventBus';
 import { seedApiKeys } from './keys';
 import { applyEnvironment, localLambdaEnvironment } from './lambdaEnvironment';
-import { invokeLambda } from './lambdaRuntime';
+import { invokeLambda, type LambdaUsage, lambdaUsage } from './lambdaRuntime';
 import { localS3Credentials, type S3FaultPlan, startLocalS3 } from './s3';
 import { forwardS3Events } from './s3Events';
 import { startStepFunctionsEndpoint } from './sfn/endpoint';
@@ -57,9 +57,16 @@ export interface LocalStackOptions {
   segmindBaseUrl?: string;
   /** Emulator settings (only without a Segmind key). */
   emulator?: Partial<Omit<EmulatorOptions, 'workDir'>>;
-  /** Poll plan overrides. @default with the emulator: first wait = its latency, then every second */
+  /** Poll plan overrides. @default with the emulator and `emulatorPollShortcut`: first wait = its latency, then every second */
   pollFirstSeconds?: number;
   pollIntervalSeconds?: number;
+  /**
+   * With the emulator, poll on a shortcut (first wait = the emulator's latency,
+   * then every second) so that tests finish fast; false runs the workflow's own
+   * poll plan untouched, as against the real Segmind (benchmarks).
+   * @default true
+   */
+  emulatorPollShortcut?: boolean;
   /** Replace every Retry interval with this many ms (tests). */
   retryIntervalMs?: number;
   /** @default FRAMEBRIDGE_WEBHOOK_SECRET or a generated `whsec_` secret */
@@ -89,12 +96,15 @@ export interface LocalStack {
   ownerOf: (apiKey: string) => string;
   /** Resolves once no execution runs and no event delivery is in flight. */
   idle: () => Promise<void>;
+  /** Every function's invocations and handler run time so far, by logical id (the process's, so the stack's). */
+  lambdaUsage: () => Record<string, LambdaUsage>;
   close: () => Promise<void>;
 }
 
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
-const EMULATOR_KEY = 'emulator-key';
+/** The key the local stack's emulator requires (x-api-key). */
+export const EMULATOR_KEY = 'emulator-key';
 const LOCAL_NAMES = {
   bucket: 'framebridge-local',
   jobsTable: 'framebridge-jobs',
@@ -125,27 +135,33 @@ function settingsOf(options: LocalStackOptions) {
   return { dataDir, apiKeys, segmindApiKey, webhookSecret, eventsFile: path.join(dataDir, 'events.jsonl') };
 }
 
-/** The real Segmind when there is a key, else the emulator; `emulatorLatency` is its latency in seconds. */
+/**
+ * The real Segmind when there is a key, else the emulator; `emulatorLatency` is
+ * its latency in seconds (the median of a latency distribution).
+ */
 async function startSegmind(options: LocalStackOptions, segmindApiKey: string | undefined, dataDir: string) {
   const segmindUrl = options.segmindBaseUrl ?? process.env[ENV.segmindBaseUrl] ?? SEGMIND_DEFAULT_BASE_URL;
-  const emulatorLatency = options.emulator?.latencySeconds ?? envNumber('FRAMEBRIDGE_EMULATOR_LATENCY_S') ?? 4;
+  const fixedLatency = options.emulator?.latencySeconds ?? envNumber('FRAMEBRIDGE_EMULATOR_LATENCY_S') ?? 4;
+  const distribution = options.emulator?.latency;
+  const emulatorLatency = distribution && typeof distribution !== 'function' ? distribution.median : fixedLatency;
   if (segmindApiKey) return { emulator: undefined, segmindUrl, emulatorLatency };
   const emulator = await startSegmindEmulator({
     apiKey: EMULATOR_KEY,
-    latencySeconds: emulatorLatency,
+    latencySeconds: fixedLatency,
     ...options.emulator,
     workDir: path.join(dataDir, 'emulator'),
   });
   return { emulator, segmindUrl: emulator.url, emulatorLatency };
 }
 
-/** With the emulator: the first wait is its latency, then every second. */
+/** The overrides when set; else, on the emulator's shortcut, its latency first, then every second. */
 function pollPlan(options: LocalStackOptions, emulator: SegmindEmulator | undefined, emulatorLatency: number) {
+  const shortcut = emulator !== undefined && options.emulatorPollShortcut !== false;
   const pollFirstSeconds =
     options.pollFirstSeconds ??
     envNumber(ENV.pollFirst) ??
-    (emulator ? Math.max(1, Math.round(emulatorLatency)) : undefined);
-  const pollIntervalSeconds = options.pollIntervalSeconds ?? envNumber(ENV.pollInterval) ?? (emulator ? 1 : undefined);
+    (shortcut ? Math.max(1, Math.round(emulatorLatency)) : undefined);
+  const pollIntervalSeconds = options.pollIntervalSeconds ?? envNumber(ENV.pollInterval) ?? (shortcut ? 1 : undefined);
   return { pollFirstSeconds, pollIntervalSeconds };
 }
 
@@ -283,6 +299,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpointsFile,
       ownerOf: (apiKey) => tenantOfKey.get(apiKey) ?? tenantOfBareKey(apiKey),
       idle,
+      lambdaUsage,
       close: closeAll,
     };
   } catch (error) {

@@ -92,10 +92,27 @@ function whenTokens(state: AdmissionState, budget: UpstreamBudget, needed: numbe
   return state.refilledAt + Math.max(250, Math.ceil(waitMs));
 }
 
+/**
+ * A refused poll's job asks again no sooner than its fair share of the rate
+ * allows: every job in flight polls, so each gets one request in
+ * `jobs × 60 s / rate`. Without it every refused poll would come back as
+ * soon as one token refills, lose again to the others, and bill a Wait, a
+ * Check and a Choice for nothing each time. Result reads keep the soonest time:
+ * there are few of them and they end a job.
+ */
+function fairShareMs(state: AdmissionState, budget: UpstreamBudget): number {
+  const perMinute = budget.requestsPerMinute * state.rateFactor;
+  return (Math.max(1, Object.keys(state.slots).length) * 60_000) / Math.max(1, perMinute);
+}
+
 /** Spends one token for a request of `kind`, if the bucket holds it and the reserve for the kinds before it. */
 export function takeToken(state: AdmissionState, kind: RequestKind, budget: UpstreamBudget): TakeAnswer {
   const needed = 1 + reserveFor(kind, budget);
-  if (state.tokens < needed) return { ok: false, retryAt: whenTokens(state, budget, needed) };
+  if (state.tokens < needed) {
+    const soonest = whenTokens(state, budget, needed);
+    const isPoll = kind === 'poll' || kind === 'overduePoll';
+    return { ok: false, retryAt: isPoll ? Math.max(soonest, state.refilledAt + fairShareMs(state, budget)) : soonest };
+  }
   return { ok: true, state: { ...state, tokens: state.tokens - 1 } };
 }
 

@@ -1,12 +1,31 @@
 import { UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../lambdas/core/contract';
-import { type Job, jobStatus } from './jobs';
+import { completedAt, type Job, jobStatus } from './jobs';
+import type { LatencySampler } from './latency';
 
 export interface JobStoreOptions {
-  latencyMs: number;
+  /** Draws a new job's latency in ms from its submitted body. */
+  sampleLatencyMs: LatencySampler;
+  /** The usual latency in ms, for hints such as when a refused submit may retry. */
+  typicalLatencyMs: number;
   /** Records are forgotten this long after submit. */
   ttlMs: number;
   /** Renders a job's video in the background. */
   produceVideo: (job: Job) => Promise<void>;
+}
+
+/** When a job ran, and the reads it was served (benchmarks). */
+export interface JobTiming {
+  requestId: string;
+  /** Epoch ms the submit was accepted. */
+  submittedAt: number;
+  /** The latency drawn for this job. */
+  latencySeconds: number;
+  /** Epoch ms the job turned COMPLETED; undefined while it runs, and for a job that fails or never finishes. */
+  completedAt: number | undefined;
+  /** Status reads served for this job. */
+  statusRequests: number;
+  /** Result reads served for this job. */
+  resultRequests: number;
 }
 
 /** The emulator's jobs in submit order, the renders in flight, and what tests count. */
@@ -25,12 +44,17 @@ export class JobStore {
 
   constructor(private readonly options: JobStoreOptions) {}
 
-  get latencyMs(): number {
-    return this.options.latencyMs;
+  get typicalLatencyMs(): number {
+    return this.options.typicalLatencyMs;
+  }
+
+  /** A new job's latency in ms. */
+  latencyFor(body: Record<string, unknown>): number {
+    return this.options.sampleLatencyMs(body);
   }
 
   statusOf(job: Job, now = Date.now()): UpstreamStatus {
-    return jobStatus(job, now, this.options.latencyMs);
+    return jobStatus(job, now);
   }
 
   /** Any record, expired or not. */
@@ -86,6 +110,21 @@ export class JobStore {
       status: this.statusOf(job),
       body: job.body,
     }));
+  }
+
+  timings(): JobTiming[] {
+    const now = Date.now();
+    return [...this.jobs.values()].map((job) => {
+      const status = this.statusOf(job, now);
+      return {
+        requestId: job.requestId,
+        submittedAt: job.submittedAt,
+        latencySeconds: job.latencyMs / 1000,
+        completedAt: status === 'COMPLETED' ? completedAt(job) : undefined,
+        statusRequests: job.statusRequests,
+        resultRequests: job.resultRequests,
+      };
+    });
   }
 
   /** Resolves once every render in flight has ended. */

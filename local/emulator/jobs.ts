@@ -30,6 +30,8 @@ export interface Job {
   params: SubmitBody;
   scenario: EmulatorScenario;
   submittedAt: number;
+  /** This job's submit → COMPLETED time, drawn at submit. */
+  latencyMs: number;
   /** A failure known at submit (scenario or a deferred parameter check): shown once the latency is over. */
   plannedFailure?: string;
   /** A failure while downloading or rendering: shown as soon as it happens. */
@@ -39,7 +41,13 @@ export interface Job {
   statusReads: number;
   resultReads: number;
   videoReads: number;
+  /** Status and result requests served for this job (what a poll strategy costs upstream). */
+  statusRequests: number;
+  resultRequests: number;
 }
+
+/** What the result's `metrics` carry: Segmind-like timing, `inference_time` alone, or nothing. */
+export type MetricsShape = 'timing' | 'inference-only' | 'none';
 
 /** Share of the latency during which a job is QUEUED before it turns PROCESSING. */
 const QUEUED_SHARE = 0.2;
@@ -50,7 +58,8 @@ const QUEUED_SHARE = 0.2;
  * A status added to the contract's UPSTREAM_STATUS_TABLE is answered by the routes as its
  * `next` says; this is where the emulator decides when to report it.
  */
-export function jobStatus(job: Job, now: number, latencyMs: number): UpstreamStatus {
+export function jobStatus(job: Job, now: number): UpstreamStatus {
+  const { latencyMs } = job;
   const elapsed = now - job.submittedAt;
   if (job.error !== undefined) return 'FAILED';
   if (job.plannedFailure !== undefined && elapsed >= latencyMs) return 'FAILED';
@@ -62,10 +71,26 @@ export function jobError(job: Job): string {
   return job.error ?? job.plannedFailure ?? 'unknown error';
 }
 
-/** Seconds from submit to completion: the latency, or the render when it took longer. */
-export function inferenceSeconds(job: Job, latencyMs: number): number {
-  const doneAt = Math.max(job.renderedAt ?? 0, job.submittedAt + latencyMs);
-  return Math.round(doneAt - job.submittedAt) / 1000;
+/** Epoch ms the job turned COMPLETED: its latency after submit, or the end of its render when that came later. */
+export function completedAt(job: Job): number | undefined {
+  if (job.renderedAt === undefined || job.error !== undefined || job.scenario.neverFinish) return undefined;
+  return Math.max(job.renderedAt, job.submittedAt + job.latencyMs);
+}
+
+/**
+ * A finished job's timing as Segmind reports it, in seconds: `queue_time` (QUEUED),
+ * `inference_time` (PROCESSING, up to the end of the render when it ran late)
+ * and `total_time`, their sum; or only `inference_time`, or none.
+ */
+export function jobMetrics(job: Job, shape: MetricsShape = 'timing'): Record<string, number> | null {
+  if (shape === 'none') return null;
+  const doneAt = completedAt(job) ?? job.submittedAt + job.latencyMs;
+  const total = Math.round(doneAt - job.submittedAt) / 1000;
+  const queue = Math.round(job.latencyMs * QUEUED_SHARE) / 1000;
+  const inference = Math.round((total - queue) * 1000) / 1000;
+  return shape === 'inference-only'
+    ? { inference_time: inference }
+    : { queue_time: queue, inference_time: inference, total_time: total };
 }
 
 /** The result's `output` in the shape the scenario asks for; Segmind's is not fixed. */

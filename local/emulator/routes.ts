@@ -7,7 +7,7 @@ import { UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../lambdas/core/c
 import { applyHttpFault, applyVideoFault, type HttpFault } from './faults';
 import { HttpError, isPlainObject, readJsonBody, sendJson } from './http';
 import type { JobStore } from './jobStore';
-import { type EmulatorScenario, inferenceSeconds, type Job, jobError, shapeOutput } from './jobs';
+import { type EmulatorScenario, type Job, jobError, jobMetrics, type MetricsShape, shapeOutput } from './jobs';
 import { type RequestRateLimiter, sendTooManyRequests } from './rateLimit';
 import { deferredRejection, parseSubmitBody } from './request';
 
@@ -30,6 +30,8 @@ export interface RouteContext {
   maxConcurrentJobs?: number;
   /** Counts every authenticated /v2 request and refuses those beyond its per-minute limit. */
   rateLimiter: RequestRateLimiter;
+  /** What a finished job's `metrics` carry. */
+  metrics: MetricsShape;
 }
 
 const videoUrl = (context: RouteContext, id: string) => `${context.baseUrl()}/files/${id}.mp4`;
@@ -66,6 +68,8 @@ export async function route(context: RouteContext, req: IncomingMessage, res: Se
   if (id) {
     allow('GET');
     const job = context.store.get(id);
+    if (job && resultMatch) job.resultRequests += 1;
+    else if (job) job.statusRequests += 1;
     const fault = resultMatch
       ? job?.scenario.resultFaults?.[job.resultReads++]
       : job?.scenario.statusFaults?.[job.statusReads++];
@@ -100,7 +104,7 @@ function submitOrFault(context: RouteContext, res: ServerResponse, body: unknown
   if (context.maxConcurrentJobs !== undefined && store.running(Date.now()) >= context.maxConcurrentJobs) {
     store.concurrencyRefusals += 1;
     // A running job may finish any moment: suggest a retry within its latency.
-    sendTooManyRequests(res, Date.now() + Math.min(store.latencyMs, 2000) + 250, 'Too many concurrent requests');
+    sendTooManyRequests(res, Date.now() + Math.min(store.typicalLatencyMs, 2000) + 250, 'Too many concurrent requests');
     return;
   }
   sendJson(res, 200, submit(context, body, scenario));
@@ -121,10 +125,13 @@ function submit(
     params: parsed.value,
     scenario,
     submittedAt: Date.now(),
+    latencyMs: context.store.latencyFor(body),
     plannedFailure: scenario.fail ?? deferredRejection(parsed.value),
     statusReads: 0,
     resultReads: 0,
     videoReads: 0,
+    statusRequests: 0,
+    resultRequests: 0,
   };
   context.store.add(job);
   const baseUrl = context.baseUrl();
@@ -161,7 +168,7 @@ function statusBody(
       request_id: id,
       status,
       output: shapeOutput(job.scenario.videoUrlOverride ?? videoUrl(context, id), job.scenario.outputShape),
-      metrics: { inference_time: inferenceSeconds(job, context.store.latencyMs) },
+      metrics: jobMetrics(job, context.metrics),
     },
   };
 }

@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import type { UpstreamStatus } from '../../lambdas/core/contract';
 import { downloadFrame } from './frames';
 import { HttpError, sendJson } from './http';
-import { JobStore } from './jobStore';
-import type { EmulatorScenario } from './jobs';
+import { JobStore, type JobTiming } from './jobStore';
+import type { EmulatorScenario, MetricsShape } from './jobs';
+import { type LatencyDistribution, latencySampler, typicalLatencyMs, validateLatency } from './latency';
 import { RequestRateLimiter } from './rateLimit';
 import { type RouteContext, route } from './routes';
 import { createVideoStudio } from './videos';
 
-export type { EmulatorScenario } from './jobs';
+export type { JobTiming } from './jobStore';
+export type { EmulatorScenario, MetricsShape } from './jobs';
+export type { LatencyDistribution } from './latency';
 
 export interface EmulatorOptions {
   /** Port to listen on, on 127.0.0.1 only. @default 0 (a free port) */
@@ -21,6 +24,17 @@ export interface EmulatorOptions {
   apiKey?: string;
   /** Submit → COMPLETED time; QUEUED for the first ~20 %, then PROCESSING. @default 5 */
   latencySeconds?: number;
+  /**
+   * Each job's own submit → COMPLETED time, drawn at submit: lognormal around a
+   * median, or any sampler. Replaces `latencySeconds` when set.
+   */
+  latency?: LatencyDistribution;
+  /**
+   * A finished job's `metrics`: Segmind-like `{ queue_time, inference_time, total_time }`
+   * in seconds, `inference_time` alone, or `null` (a client then only knows when it saw the job done).
+   * @default 'timing'
+   */
+  metrics?: MetricsShape;
   /** Request records answer 404 this long after submit, like Segmind's. @default 3600 */
   recordTtlSeconds?: number;
   /** Where downloaded frames and rendered videos are kept (created). @default a fresh temp dir */
@@ -45,6 +59,8 @@ export interface SegmindEmulator {
   /** Submits accepted so far: each one is a job Segmind would bill. */
   submissions(): number;
   jobs(): ReadonlyArray<{ requestId: string; status: UpstreamStatus; body: Record<string, unknown> }>;
+  /** Every job still on record, in submit order: its latency, when it completed and the reads it was served. */
+  jobTimings(): ReadonlyArray<JobTiming>;
   /** Submit requests received, accepted or not. */
   submitRequests(): number;
   /** The most jobs that were running (not COMPLETED or FAILED) at once. */
@@ -63,6 +79,8 @@ export interface SegmindEmulator {
   close(): Promise<void>;
 }
 
+const METRICS_SHAPES: readonly MetricsShape[] = ['timing', 'inference-only', 'none'];
+
 function validateOptions(options: EmulatorOptions): void {
   const { port, latencySeconds, recordTtlSeconds, apiKey, requestsPerMinute } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
@@ -80,6 +98,10 @@ function validateOptions(options: EmulatorOptions): void {
   if (apiKey !== undefined && apiKey.length === 0) {
     throw new RangeError('apiKey must not be empty');
   }
+  if (options.metrics !== undefined && !METRICS_SHAPES.includes(options.metrics)) {
+    throw new RangeError(`metrics must be one of ${METRICS_SHAPES.join(', ')}, got ${options.metrics}`);
+  }
+  validateLatency(options.latency);
 }
 
 /** An HTTP server for the routes: a thrown HttpError is its answer, anything else a 500. */
@@ -132,8 +154,10 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     fetchFrame: options.fetchFrame ?? ((url: string) => downloadFrame(url, shutdown.signal)),
     signal: shutdown.signal,
   });
+  const fixedSeconds = options.latencySeconds ?? 5;
   const store = new JobStore({
-    latencyMs: (options.latencySeconds ?? 5) * 1000,
+    sampleLatencyMs: latencySampler(options.latency, fixedSeconds),
+    typicalLatencyMs: typicalLatencyMs(options.latency, fixedSeconds),
     ttlMs: (options.recordTtlSeconds ?? 3600) * 1000,
     produceVideo: studio.produce,
   });
@@ -147,6 +171,7 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
     scenario: options.scenario,
     maxConcurrentJobs: options.maxConcurrentJobs,
     rateLimiter,
+    metrics: options.metrics ?? 'timing',
   });
   await listen(server, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
@@ -168,6 +193,7 @@ export async function startSegmindEmulator(options: EmulatorOptions = {}): Promi
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     jobs: () => store.list(),
+    jobTimings: () => store.timings(),
     close: () => {
       closing ??= (async () => {
         shutdown.abort();

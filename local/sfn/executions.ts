@@ -32,7 +32,10 @@ export interface Execution {
   error?: string;
   cause?: string;
   history: HistoryEvent[];
+  /** States entered. */
   stateTransitions: number;
+  /** Task retries: Step Functions bills each as a state transition too. */
+  stateRetries: number;
   taskInvocations: number;
   /** Task invocations by state name (retries included). */
   invocationsByState: Record<string, number>;
@@ -109,6 +112,7 @@ export class LocalStepFunctions {
       input,
       history: [],
       stateTransitions: 0,
+      stateRetries: 0,
       taskInvocations: 0,
       invocationsByState: {},
       done: Promise.resolve(),
@@ -191,6 +195,7 @@ export class LocalStepFunctions {
     for await (const event of events) {
       const state = 'state' in event ? event.state : undefined;
       if (event.type === 'StateEntered') execution.stateTransitions++;
+      if (event.type === 'StateRetried') execution.stateRetries++;
       const type = state ? `${state.type}${event.type.replace(/^State/, 'State')}` : event.type;
       execution.history.push({
         id: execution.history.length + 1,

@@ -131,18 +131,41 @@ describe('Function: takeToken reserve', () => {
     if (answer.ok) expect(answer.state.tokens).toBeCloseTo(0.2, 9);
   });
 
-  it('answers a retry time in the future, later for a submit than for a poll, when the reserve is there', () => {
+  it('answers a retry time in the future, later for a submit than for a result read, when the reserve is there', () => {
+    // Arrange
+    const halfEmpty = withTokens(0.5);
+
     // Act
-    const poll = takeToken(justAboveOne, 'poll', budget);
-    const submit = takeToken(justAboveOne, 'submit', budget);
+    const result = takeToken(halfEmpty, 'result', budget);
+    const submit = takeToken(halfEmpty, 'submit', budget);
 
     // Assert
-    if (poll.ok || submit.ok) throw new Error('expected refusals');
-    expect(poll.retryAt).toBeGreaterThan(NOW);
-    expect(submit.retryAt).toBeGreaterThan(poll.retryAt);
+    if (result.ok || submit.ok) throw new Error('expected refusals');
+    expect(result.retryAt).toBeGreaterThan(NOW);
+    expect(submit.retryAt).toBeGreaterThan(result.retryAt);
     expect(submit.retryAt).toBeLessThan(NOW + MINUTE);
-    expect(takeToken(settle(justAboveOne, budget, submit.retryAt), 'submit', budget).ok).toBe(true);
-    expect(takeToken(settle(justAboveOne, budget, submit.retryAt - 20), 'submit', budget).ok).toBe(false);
+    expect(takeToken(settle(halfEmpty, budget, result.retryAt), 'result', budget).ok).toBe(true);
+    expect(takeToken(settle(halfEmpty, budget, submit.retryAt), 'submit', budget).ok).toBe(true);
+    expect(takeToken(settle(halfEmpty, budget, submit.retryAt - 20), 'submit', budget).ok).toBe(false);
+  });
+
+  it("puts a refused poll off by its job's fair share of the rate: every job in flight polls", () => {
+    // Arrange: 10 jobs hold slots at 120 a minute, so each gets one request every 5 s
+    const slots = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`job-${i}`, NOW + MINUTE]));
+    const empty = withTokens(0, slots);
+
+    // Act
+    const poll = takeToken(empty, 'poll', budget);
+    const overdue = takeToken(empty, 'overduePoll', budget);
+    const result = takeToken(empty, 'result', budget);
+
+    // Assert
+    if (poll.ok || overdue.ok || result.ok) throw new Error('expected refusals');
+    expect(poll.retryAt).toBe(NOW + 5_000);
+    expect(overdue.retryAt).toBe(NOW + 5_000);
+    expect(result.retryAt).toBeLessThan(NOW + 1_000);
+    // After a 429 the rate halves, and so does each job's share.
+    expect(takeToken({ ...empty, rateFactor: 0.5 }, 'poll', budget)).toEqual({ ok: false, retryAt: NOW + 10_000 });
   });
 
   it.each([2, 20, 60])(
