@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type * as z from 'zod';
+import { AwaitingCapacityError } from '../core/errors';
 import { parseOrThrow } from '../core/schemas';
 import { logger } from './logger';
 
@@ -27,7 +28,10 @@ export function workflowTask<S extends z.ZodType, R>(
       try {
         return await step(input, { remainingMs: () => context.getRemainingTimeInMillis() });
       } catch (error) {
-        logger.warn('step failed', { error });
+        // Waiting for upstream capacity is the state machine's way to queue, not a failure.
+        if (error instanceof AwaitingCapacityError)
+          logger.debug('waiting for upstream capacity', { until: error.message });
+        else logger.warn('step failed', { error });
         throw error;
       }
     });

@@ -1,4 +1,5 @@
 import { getKey, type KeyStore, touchKey } from '../adapters/keyStore';
+import { AUTHORIZER_CACHE_SECONDS } from '../core/contract/names';
 import { authenticate, type Caller, keyIdFor } from '../core/tenants';
 
 export interface AuthorizeDeps {
@@ -6,13 +7,25 @@ export interface AuthorizeDeps {
   now?: () => Date;
   /** Told when recording the key's last use failed; the caller is still let in. */
   onTouchFailed?: (error: unknown) => void;
+  /**
+   * When this container last recorded each key's use (epoch ms): with it a
+   * key's use is written at most once per authorizer cache period, as API
+   * Gateway's cache makes it in AWS, so an uncached caller (the local API)
+   * does not add a write to every request. Without it every call writes.
+   */
+  lastTouchedMs?: Map<string, number>;
 }
 
 /** The caller behind an API key, or undefined for a key that is unknown, revoked or does not match. */
 export async function authorizeKey(apiKey: string, deps: AuthorizeDeps): Promise<Caller | undefined> {
   const caller = authenticate(apiKey, await getKey(deps.keys, keyIdFor(apiKey)));
   if (caller) {
-    await touchKey(deps.keys, caller.keyId, deps.now?.() ?? new Date()).catch((error) => deps.onTouchFailed?.(error));
+    const now = deps.now?.() ?? new Date();
+    const touched = deps.lastTouchedMs?.get(caller.keyId);
+    if (touched === undefined || now.getTime() - touched >= AUTHORIZER_CACHE_SECONDS * 1000) {
+      deps.lastTouchedMs?.set(caller.keyId, now.getTime());
+      await touchKey(deps.keys, caller.keyId, now).catch((error) => deps.onTouchFailed?.(error));
+    }
   }
   return caller;
 }

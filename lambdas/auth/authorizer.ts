@@ -12,6 +12,7 @@ const env = parseEnv(FUNCTION_ENV.authorizer);
 const deps = {
   keys: { doc: dynamo, tableName: env.KEYS_TABLE_NAME },
   onTouchFailed: (error: unknown) => logger.warn('could not record the key as used', { error }),
+  lastTouchedMs: new Map<string, number>(),
 };
 
 const headerOf = (event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined =>

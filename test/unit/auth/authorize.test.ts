@@ -70,6 +70,23 @@ describe('Function: authorizeKey', () => {
     expect(onTouchFailed).toHaveBeenCalledWith(failure);
   });
 
+  it("records a key's use at most once per authorizer cache period when given its container's memory", async () => {
+    // Arrange
+    const record = store('k1', 'acme');
+    const lastTouchedMs = new Map<string, number>();
+    const at = (seconds: number) => () => new Date(NOW.getTime() + seconds * 1000);
+
+    // Act
+    await authorizeKey('k1', { keys, now: at(0), lastTouchedMs });
+    await authorizeKey('k1', { keys, now: at(299), lastTouchedMs });
+    const afterCachePeriod = await authorizeKey('k1', { keys, now: at(300), lastTouchedMs });
+
+    // Assert: written at 0 s and 300 s only, while every call still checked the key
+    expect(afterCachePeriod?.tenantId).toBe('acme');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
+    expect(rows.get(record.keyId)?.lastUsedAt).toBe(at(300)().toISOString());
+  });
+
   it('lets a reading failure through: no answer is better than a wrong one', async () => {
     ddb.reset();
     ddb.rejects(new Error('table unreachable'));

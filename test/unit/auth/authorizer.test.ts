@@ -86,11 +86,12 @@ describe('Handler: the API authorizer', () => {
 
   it('reads the header in any case and records when the key was last used', async () => {
     // Arrange
-    const record = store('k1', 'acme');
+    // A key of its own: the handler's container records each key's use once per cache period.
+    const record = store('k-used', 'acme');
     const before = new Date().toISOString();
 
     // Act
-    const answer = await authorize({ 'X-Api-Key': 'k1' });
+    const answer = await authorize({ 'X-Api-Key': 'k-used' });
 
     // Assert
     expect(answer.context).toEqual({ tenantId: 'acme', keyId: record.keyId });
@@ -135,12 +136,12 @@ describe('Handler: the API authorizer', () => {
 
   it('still allows the key when recording its use fails, and logs a warning', async () => {
     // Arrange
-    store('k1', 'acme');
+    store('k-untouchable', 'acme');
     ddb.on(UpdateCommand).rejects(new Error('throttled'));
     const warn = vi.spyOn(logger, 'warn');
 
     // Act
-    const answer = await authorize({ 'x-api-key': 'k1' });
+    const answer = await authorize({ 'x-api-key': 'k-untouchable' });
 
     // Assert
     expect(answer.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
