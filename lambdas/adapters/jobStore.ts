@@ -186,14 +186,19 @@ export function claimSubmit(store: JobStore, id: string, now: Date = new Date())
 /** The job waits for upstream capacity: QUEUED, phase `waiting_for_capacity`, in line by its arrival. */
 export function markWaitingForCapacity(
   store: JobStore,
-  job: { id: string; createdAt: string },
+  job: { id: string; createdAt: string; waitingTicket?: number },
   now: number = Date.now(),
 ): Promise<boolean> {
   return patchJob(
     store,
     job.id,
     { phase: 'waiting_for_capacity' },
-    { onlyIfActive: true, setAttributes: waitingAttributes(job, now) },
+    {
+      onlyIfActive: true,
+      setAttributes: waitingAttributes(job, now),
+      // A job keeps the ticket it first waited with.
+      ...(job.waitingTicket === undefined ? {} : { setIfAbsent: { waitingTicket: job.waitingTicket } }),
+    },
   );
 }
 

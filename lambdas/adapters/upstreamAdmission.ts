@@ -167,11 +167,66 @@ export async function releaseUpstreamSlot(store: JobStore, jobId: string): Promi
   }
 }
 
-/** The key a job waits under: its arrival, then its id (two jobs created in the same ms keep an order). */
-export const waitingSinceOf = (job: { id: string; createdAt: string }): string => `${job.createdAt}#${job.id}`;
+/*
+ * The line's tickets, one more item: { id: 'upstream#line', ticketsIssued, lastAdmittedTicket }.
+ * A job takes a ticket the first time it waits; the ticket less the last one
+ * admitted estimates its place in line in one read, where counting the jobs
+ * ahead would read the whole line on every ask. The count (up to the budget's
+ * concurrency) still decides whether free slots are a job's to take.
+ */
+export const LINE_ITEM_ID = 'upstream#line';
+
+/** The next ticket in line (1, 2, …). */
+export async function takeTicket(store: JobStore): Promise<number> {
+  const answer = await store.doc.send(
+    new UpdateCommand({
+      TableName: store.tableName,
+      Key: { id: LINE_ITEM_ID },
+      UpdateExpression: 'ADD ticketsIssued :one',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(answer.Attributes?.ticketsIssued ?? 0);
+}
+
+/** The highest ticket of a job admitted so far (0 before any). */
+export async function lastAdmittedTicket(store: JobStore): Promise<number> {
+  const answer = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: { id: LINE_ITEM_ID } }));
+  const last = answer.Item?.lastAdmittedTicket;
+  return typeof last === 'number' ? last : 0;
+}
+
+/** A job holding `ticket` was admitted: the line has moved at least that far. Best effort, logged. */
+export async function noteAdmittedTicket(store: JobStore, ticket: number): Promise<void> {
+  try {
+    await store.doc.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: { id: LINE_ITEM_ID },
+        UpdateExpression: 'SET lastAdmittedTicket = :ticket',
+        ConditionExpression: 'attribute_not_exists(lastAdmittedTicket) OR lastAdmittedTicket < :ticket',
+        ExpressionAttributeValues: { ':ticket': ticket },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) logger.warn('could not record the line moving', { ticket, error });
+  }
+}
+
+/** A job in line, as the line orders it. */
+export type WaitingJob = { id: string; createdAt: string; waitingTicket?: number };
+
+/**
+ * The key a job waits under: its ticket, so that the line's order and the
+ * tickets' estimate of a place agree; without one (a job put in line by hand,
+ * the adapter's own tests) its arrival, then its id.
+ */
+export const waitingSinceOf = (job: WaitingJob): string =>
+  job.waitingTicket === undefined ? `${job.createdAt}#${job.id}` : `t${String(job.waitingTicket).padStart(16, '0')}`;
 
 /** The attributes that put a job in line (`patchJob`'s `setAttributes`); removed when it is admitted or ends. */
-export function waitingAttributes(job: { id: string; createdAt: string }, now: number): Record<string, unknown> {
+export function waitingAttributes(job: WaitingJob, now: number): Record<string, unknown> {
   return {
     [JOBS_TABLE.waitingForAttribute]: WAITING_QUEUE,
     [JOBS_TABLE.waitingSinceAttribute]: waitingSinceOf(job),
@@ -191,11 +246,7 @@ export const WAITING_ATTRIBUTE_NAMES = [
  * every ask would cost reads in proportion to it. The index is eventually
  * consistent: a count can be a moment behind, which only shifts order by as much.
  */
-export async function countWaitingAhead(
-  store: JobStore,
-  job: { id: string; createdAt: string },
-  atMost: number,
-): Promise<number> {
+export async function countWaitingAhead(store: JobStore, job: WaitingJob, atMost: number): Promise<number> {
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {

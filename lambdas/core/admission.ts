@@ -97,8 +97,9 @@ function whenTokens(state: AdmissionState, budget: UpstreamBudget, needed: numbe
  * allows: every job in flight polls, so each gets one request in
  * `jobs × 60 s / rate`. Without it every refused poll would come back as
  * soon as one token refills, lose again to the others, and bill a Wait, a
- * Check and a Choice for nothing each time. Result reads keep the soonest time:
- * there are few of them and they end a job.
+ * Check and a Choice for nothing each time. Never later than the bucket takes
+ * to fill, though: past that the budget would go unspent. Result reads keep the
+ * soonest time: there are few of them and they end a job.
  */
 function fairShareMs(state: AdmissionState, budget: UpstreamBudget): number {
   const perMinute = budget.requestsPerMinute * state.rateFactor;
@@ -110,8 +111,10 @@ export function takeToken(state: AdmissionState, kind: RequestKind, budget: Upst
   const needed = 1 + reserveFor(kind, budget);
   if (state.tokens < needed) {
     const soonest = whenTokens(state, budget, needed);
-    const isPoll = kind === 'poll' || kind === 'overduePoll';
-    return { ok: false, retryAt: isPoll ? Math.max(soonest, state.refilledAt + fairShareMs(state, budget)) : soonest };
+    if (kind !== 'poll' && kind !== 'overduePoll') return { ok: false, retryAt: soonest };
+    // Never past the moment the bucket is full again: tokens beyond it would be lost.
+    const fair = Math.min(state.refilledAt + fairShareMs(state, budget), whenTokens(state, budget, burstOf(budget)));
+    return { ok: false, retryAt: Math.max(soonest, fair) };
   }
   return { ok: true, state: { ...state, tokens: state.tokens - 1 } };
 }

@@ -87,6 +87,8 @@ export const jobSchema = z.object({
   submitClaimedAt: z.string().optional(),
   /** When the upstream budget first admitted the job: its deadlines count from here. */
   admittedAt: z.string().optional(),
+  /** Its place in the line for upstream capacity, taken the first time it waited. */
+  waitingTicket: z.number().int().positive().optional(),
   upstreamRequestId: z.string().optional(),
   upstreamStatus: z.string().optional(),
   submittedAt: z.string().optional(),

@@ -2,17 +2,14 @@ import { type JobStore, markWaitingForCapacity } from '../adapters/jobStore';
 import {
   admitJob,
   countWaitingAhead,
+  lastAdmittedTicket,
+  noteAdmittedTicket,
   noteThrottled,
   releaseUpstreamSlot,
   takeRequestToken,
+  takeTicket,
 } from '../adapters/upstreamAdmission';
-import {
-  admissionsPerSecond,
-  MAX_SLOT_WAIT_MS,
-  type RequestKind,
-  slotRetryAt,
-  type UpstreamBudget,
-} from '../core/admission';
+import { type RequestKind, slotRetryAt, type UpstreamBudget } from '../core/admission';
 import { ENV } from '../core/contract/env';
 
 export type GateAnswer = { ok: true } | { ok: false; retryAt: number };
@@ -24,7 +21,7 @@ export interface UpstreamGate {
    * in line (QUEUED, `waiting_for_capacity`) and answers when to ask again.
    * `holdSeconds` is how long a job is expected to hold its slot.
    */
-  admit(job: { id: string; createdAt: string }, holdSeconds: number): Promise<GateAnswer>;
+  admit(job: { id: string; createdAt: string; waitingTicket?: number }, holdSeconds: number): Promise<GateAnswer>;
   /** A token for one more request of the job's, or when to ask again. */
   take(jobId: string, kind: RequestKind): Promise<GateAnswer>;
   /** The upstream is done with the job: its slot goes back. */
@@ -45,18 +42,27 @@ export function upstreamBudgetFrom(env: {
   };
 }
 
+/** Sorts after every ticket: the place of a job that has not waited yet. */
+const NOT_IN_LINE = Number.MAX_SAFE_INTEGER;
+
 /** The gate over the admission item and the waiting line in the jobs table. */
 export function upstreamGate(store: JobStore, budget: UpstreamBudget): UpstreamGate {
   return {
     async admit(job, holdSeconds) {
-      // Enough to know whether the free slots are ours and how long to wait: beyond that the wait is at its cap.
-      const countUpTo =
-        budget.concurrency + Math.ceil((MAX_SLOT_WAIT_MS / 1000) * admissionsPerSecond(budget, holdSeconds));
-      const ahead = await countWaitingAhead(store, job, countUpTo);
+      // A job not yet in line is behind every job in it. Counting up to the
+      // concurrency tells whether the free slots are this job's: there are never more.
+      const inLine = { ...job, waitingTicket: job.waitingTicket ?? NOT_IN_LINE };
+      const ahead = await countWaitingAhead(store, inLine, budget.concurrency);
       const answer = await admitJob(store, budget, job.id, ahead);
-      if (answer.admitted) return { ok: true };
-      await markWaitingForCapacity(store, job);
-      return { ok: false, retryAt: answer.retryAt ?? slotRetryAt(Date.now(), ahead, holdSeconds, budget) };
+      if (answer.admitted) {
+        if (job.waitingTicket !== undefined) await noteAdmittedTicket(store, job.waitingTicket);
+        return { ok: true };
+      }
+      const ticket = job.waitingTicket ?? (await takeTicket(store));
+      await markWaitingForCapacity(store, { ...job, waitingTicket: ticket });
+      // Its place in line from its ticket: one read, however long the line.
+      const place = Math.max(ahead, ticket - (await lastAdmittedTicket(store)) - 1);
+      return { ok: false, retryAt: answer.retryAt ?? slotRetryAt(Date.now(), place, holdSeconds, budget) };
     },
     async take(jobId, kind) {
       const answer = await takeRequestToken(store, budget, jobId, kind);

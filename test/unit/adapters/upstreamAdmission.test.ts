@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { JobsTable } from '../../../infra/constructs/jobsTable';
 import {
   claimSubmit,
+  getJob,
   type JobStore,
   markWaitingForCapacity,
   putNewJob,
@@ -17,10 +18,14 @@ import {
   ADMISSION_ITEM_ID,
   admitJob,
   countWaitingAhead,
+  LINE_ITEM_ID,
+  lastAdmittedTicket,
+  noteAdmittedTicket,
   noteThrottled,
   readAdmission,
   releaseUpstreamSlot,
   takeRequestToken,
+  takeTicket,
   WAITING_STALE_MS,
 } from '../../../lambdas/adapters/upstreamAdmission';
 import { THROTTLE_SLOWDOWN_MS, type UpstreamBudget } from '../../../lambdas/core/admission';
@@ -298,5 +303,46 @@ describe('Function: a terminal write of an admitted job', () => {
 
     // Assert
     expect(await readAdmission(store)).toEqual(before);
+  });
+});
+
+describe("Functions: the line's tickets", () => {
+  it('hands out tickets 1, 2, 3… even to concurrent takers, and reads how far the line has moved', async () => {
+    // Act
+    const tickets = await Promise.all(Array.from({ length: 5 }, () => takeTicket(store)));
+
+    // Assert
+    expect([...tickets].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(await lastAdmittedTicket(store)).toBe(0);
+    await noteAdmittedTicket(store, 3);
+    await noteAdmittedTicket(store, 2);
+    expect(await lastAdmittedTicket(store)).toBe(3);
+    expect(await rawItem(LINE_ITEM_ID)).toMatchObject({ ticketsIssued: 5, lastAdmittedTicket: 3 });
+  });
+
+  it('keeps the ticket a job first waited with', async () => {
+    // Arrange
+    const job = await putJobArrivedAt(1, 0);
+
+    // Act
+    await markWaitingForCapacity(store, { ...job, waitingTicket: 7 }, T0);
+    await markWaitingForCapacity(store, { ...job, waitingTicket: 9 }, T0 + 5_000);
+
+    // Assert
+    expect((await getJob(store, job.id))?.waitingTicket).toBe(7);
+  });
+
+  it('orders the line by ticket, whatever the arrival, and puts a job with no ticket yet behind it all', async () => {
+    // Arrange: the later arrival waited first
+    const early = await putJobArrivedAt(1, 0);
+    const late = await putJobArrivedAt(2, 10);
+    await markWaitingForCapacity(store, { ...late, waitingTicket: 1 }, T0);
+    await markWaitingForCapacity(store, { ...early, waitingTicket: 2 }, T0);
+    const fresh = await putJobArrivedAt(3, -5);
+
+    // Act & Assert
+    expect(await countWaitingAhead(store, { ...late, waitingTicket: 1 }, 10)).toBe(0);
+    expect(await countWaitingAhead(store, { ...early, waitingTicket: 2 }, 10)).toBe(1);
+    expect(await countWaitingAhead(store, { ...fresh, waitingTicket: Number.MAX_SAFE_INTEGER }, 10)).toBe(2);
   });
 });

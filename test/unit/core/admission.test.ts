@@ -149,23 +149,30 @@ describe('Function: takeToken reserve', () => {
     expect(takeToken(settle(halfEmpty, budget, submit.retryAt - 20), 'submit', budget).ok).toBe(false);
   });
 
-  it("puts a refused poll off by its job's fair share of the rate: every job in flight polls", () => {
-    // Arrange: 10 jobs hold slots at 120 a minute, so each gets one request every 5 s
+  it("puts a refused poll off by its job's fair share of the rate, but never past the bucket filling up", () => {
+    // Arrange: 10 jobs in flight at 23 a minute (a bucket of 2, refilled at 21 a minute): a share is 26 s each
+    const tight = { ...budget, requestsPerMinute: 23 };
     const slots = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`job-${i}`, NOW + MINUTE]));
-    const empty = withTokens(0, slots);
+    const empty = { ...initialAdmission(tight, NOW), tokens: 0, slots };
+    const fullAgain = NOW + Math.ceil((2 * 60_000) / 21);
 
     // Act
-    const poll = takeToken(empty, 'poll', budget);
-    const overdue = takeToken(empty, 'overduePoll', budget);
-    const result = takeToken(empty, 'result', budget);
+    const poll = takeToken(empty, 'poll', tight);
+    const overdue = takeToken(empty, 'overduePoll', tight);
+    const result = takeToken(empty, 'result', tight);
+    const lone = takeToken({ ...empty, slots: { 'job-0': NOW + MINUTE } }, 'poll', tight);
 
-    // Assert
-    if (poll.ok || overdue.ok || result.ok) throw new Error('expected refusals');
-    expect(poll.retryAt).toBe(NOW + 5_000);
-    expect(overdue.retryAt).toBe(NOW + 5_000);
-    expect(result.retryAt).toBeLessThan(NOW + 1_000);
-    // After a 429 the rate halves, and so does each job's share.
-    expect(takeToken({ ...empty, rateFactor: 0.5 }, 'poll', budget)).toEqual({ ok: false, retryAt: NOW + 10_000 });
+    // Assert: ten pollers wait until the bucket is full (later, its tokens would be lost) …
+    if (poll.ok || overdue.ok || result.ok || lone.ok) throw new Error('expected refusals');
+    expect(poll.retryAt).toBe(fullAgain);
+    expect(overdue.retryAt).toBe(fullAgain);
+    // … a result read only for its one token, and a lone poller only for its own 1.5.
+    expect(result.retryAt).toBe(NOW + Math.ceil(60_000 / 21));
+    expect(lone.retryAt).toBe(NOW + Math.ceil((1.5 * 60_000) / 21));
+    // With a bucket that fills within a second, the share changes nothing.
+    const roomySlots = { ...withTokens(0, slots) };
+    const roomyPoll = takeToken(roomySlots, 'poll', budget);
+    expect(roomyPoll).toEqual({ ok: false, retryAt: NOW + Math.ceil((2 * 60_000) / 118) });
   });
 
   it.each([2, 20, 60])(
