@@ -1,6 +1,4 @@
-import { Readable } from 'node:stream';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getJob, type JobStore, recordCompleted } from '../../adapters/jobStore';
 import { logger } from '../../adapters/logger';
 import { errorMessage, VideoDownloadError, VideoRejectedError } from '../../core/errors';
@@ -9,7 +7,9 @@ import { looksLikeMp4, MP4_SNIFF_BYTES } from '../../core/mp4';
 import { isAllowedVideoUrl } from '../../core/outputHosts';
 import { COPY_TIMING } from '../../core/timeBudget';
 import type { CheckedState, JobOutcome } from '../../core/workflowState';
+import { type HttpDownload, httpGet } from './httpDownload';
 import { finishedJobOutcome } from './jobOutcome';
+import { uploadStream } from './multipartUpload';
 
 export interface CopyVideoDeps {
   store: JobStore;
@@ -18,13 +18,18 @@ export interface CopyVideoDeps {
   allowedHosts: readonly string[];
   segmindBaseUrl: string;
   maxBytes: number;
-  fetchImpl?: typeof fetch;
   /** Time allowed for the response headers. */
   headersTimeoutMs?: number;
   /** Time allowed between two chunks of the body: a stalled server fails, a slow one does not. */
   idleTimeoutMs?: number;
-  /** Multipart part size; memory use is about partSize × 2, whatever the video's size. */
+  /**
+   * Multipart part size. The copy holds `partSizeBytes × partBuffers` of video
+   * at most, whatever its size.
+   * @default 5 MiB, S3's smallest
+   */
   partSizeBytes?: number;
+  /** Part buffers: one fills while the others are sent; when all are being sent the download waits. @default 6 */
+  partBuffers?: number;
   /**
    * Milliseconds left in this invocation (the Lambda context's). The download
    * stops, retryably and with the upload aborted, once only the finish is left.
@@ -36,17 +41,24 @@ export interface CopyVideoDeps {
 const MIB = 1024 * 1024;
 const FINISH_MS = COPY_TIMING.finishSeconds * 1000;
 
-/** Fetches the video without following redirects, classifying every refusal. */
-async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController): Promise<Response> {
-  const timer = setTimeout(() => abort.abort(), deps.headersTimeoutMs ?? COPY_TIMING.headersTimeoutSeconds * 1000);
-  let response: Response;
+/**
+ * GETs the video without following redirects, classifying every refusal.
+ * Aborting `abort` closes the download at any point.
+ */
+async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController): Promise<HttpDownload> {
+  const headersMs = deps.headersTimeoutMs ?? COPY_TIMING.headersTimeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let response: HttpDownload;
   try {
-    // identity: fetch would otherwise inflate a gzip body behind our byte count's back.
-    response = await (deps.fetchImpl ?? fetch)(url, {
-      redirect: 'manual',
-      signal: abort.signal,
-      headers: { 'accept-encoding': 'identity' },
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no response within ${headersMs} ms`));
+        abort.abort();
+      }, headersMs);
     });
+    // identity: a compressed body would not be the video, nor match our byte count.
+    const headers = { 'accept-encoding': 'identity', 'user-agent': 'framebridge' };
+    response = await Promise.race([httpGet(url, { headers, signal: abort.signal }), timedOut]);
   } catch (error) {
     throw new VideoDownloadError(`Could not fetch the video from ${url.host}: ${errorMessage(error)}`, {
       cause: error,
@@ -54,22 +66,24 @@ async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController):
   } finally {
     clearTimeout(timer);
   }
+  const status = response.status;
   const refuse = (message: string, retryable = false): never => {
     abort.abort();
     throw retryable ? new VideoDownloadError(message) : new VideoRejectedError(message);
   };
-  if (response.status >= 300 && response.status < 400) {
-    refuse(`The video URL answered a redirect (HTTP ${response.status}); redirects are not followed`);
+  if (status >= 300 && status < 400) {
+    refuse(`The video URL answered a redirect (HTTP ${status}); redirects are not followed`);
   }
-  if (response.status === 429 || response.status >= 500) {
-    refuse(`The video host answered HTTP ${response.status}`, true);
-  }
-  if (response.status !== 200) refuse(`The video host answered HTTP ${response.status}`);
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (status === 429 || status >= 500) refuse(`The video host answered HTTP ${status}`, true);
+  if (status !== 200) refuse(`The video host answered HTTP ${status}`);
+  const declared = declaredLength(response);
   if (declared > deps.maxBytes) refuse(`The video is ${declared} bytes, above the ${deps.maxBytes}-byte limit`);
-  if (declared === 0 || !response.body) refuse('The video host answered an empty body');
+  if (declared === 0) refuse('The video host answered an empty body');
   return response;
 }
+
+/** The content-length header, NaN when there is none (a chunked body). */
+const declaredLength = (response: HttpDownload) => Number(response.header('content-length') ?? Number.NaN);
 
 /**
  * The body as chunks, checked as they pass: an MP4 signature at the start, the
@@ -79,24 +93,20 @@ async function openVideo(url: URL, deps: CopyVideoDeps, abort: AbortController):
  * before anything is completed in S3.
  */
 async function* checkedVideoChunks(
-  response: Response,
+  body: HttpDownload,
   deps: CopyVideoDeps,
   abort: AbortController,
   counted: { bytes: number },
-): AsyncGenerator<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  const iterator = body[Symbol.asyncIterator]();
+): AsyncGenerator<Buffer> {
+  const declared = declaredLength(body);
   const idleMs = deps.idleTimeoutMs ?? 30_000;
   const tooSlow = () =>
     new VideoDownloadError(
       `The video download is too slow to finish in time (${counted.bytes} bytes so far; the copy is sized for ${COPY_TIMING.minThroughputBytesPerSecond / MIB} MiB/s)`,
     );
-  const nextChunk = async (): Promise<IteratorResult<Uint8Array>> => {
+  const nextChunk = async (): Promise<Buffer | null> => {
     const leftMs = deps.remainingMs ? deps.remainingMs() - FINISH_MS : Number.POSITIVE_INFINITY;
     if (leftMs <= 0) {
-      // Destroyed first: a body aborted before anyone read it would fail unobserved.
-      body.destroy();
       abort.abort();
       throw tooSlow();
     }
@@ -104,18 +114,19 @@ async function* checkedVideoChunks(
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => {
-          abort.abort();
+          // Rejected before the abort, which fails the pending read too: the race answers why.
           reject(
             leftMs < idleMs
               ? tooSlow()
               : new VideoDownloadError(`The video download stalled: no data for ${idleMs} ms`),
           );
+          abort.abort();
         },
         Math.min(idleMs, leftMs),
       );
     });
     try {
-      return await Promise.race([iterator.next(), stalled]);
+      return await Promise.race([body.read(), stalled]);
     } catch (error) {
       if (error instanceof VideoDownloadError) throw error;
       throw new VideoDownloadError(`The video download broke off: ${errorMessage(error)}`, { cause: error });
@@ -126,8 +137,8 @@ async function* checkedVideoChunks(
 
   let head = Buffer.alloc(0);
   let verified = false;
-  for (let chunk = await nextChunk(); !chunk.done; chunk = await nextChunk()) {
-    const bytes = Buffer.from(chunk.value);
+  // Each chunk is valid until the next is read: the upload copies it into a part buffer before asking again.
+  for (let bytes = await nextChunk(); bytes !== null; bytes = await nextChunk()) {
     counted.bytes += bytes.length;
     if (counted.bytes > deps.maxBytes) {
       abort.abort();
@@ -182,20 +193,13 @@ export async function copyVideo(state: CheckedState & { videoUrl: string }, deps
   const response = await openVideo(url, deps, abort);
   const counted = { bytes: 0 };
   const videoKey = videoKeyFor(state.jobId);
-  const upload = new Upload({
-    client: deps.s3,
-    params: {
-      Bucket: deps.bucket,
-      Key: videoKey,
-      Body: Readable.from(checkedVideoChunks(response, deps, abort, counted)),
-      ContentType: 'video/mp4',
-    },
-    partSize: deps.partSizeBytes ?? 8 * MIB,
-    queueSize: 2,
-    leavePartsOnError: false,
-  });
   try {
-    await upload.done();
+    await uploadStream(
+      deps.s3,
+      { Bucket: deps.bucket, Key: videoKey, ContentType: 'video/mp4' },
+      checkedVideoChunks(response, deps, abort, counted),
+      { partSizeBytes: deps.partSizeBytes, partBuffers: deps.partBuffers },
+    );
   } catch (error) {
     abort.abort();
     if (error instanceof VideoRejectedError || error instanceof VideoDownloadError) throw error;
