@@ -2,15 +2,13 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, Updat
 import { KEYS_TABLE } from '../core/contract/names';
 import { parseOrThrow } from '../core/schemas';
 import { type KeyRecord, keyRecordSchema } from '../core/tenants';
+import { isConditionFailure } from './conditionFailure';
 
 /** The keys table, as the authorizer and the `framebridge keys` command use it. */
 export interface KeyStore {
   doc: DynamoDBDocumentClient;
   tableName: string;
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export async function getKey(store: KeyStore, keyId: string): Promise<KeyRecord | undefined> {
   const { Item } = await store.doc.send(

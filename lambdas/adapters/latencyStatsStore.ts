@@ -2,6 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { type LatencyKey, type LatencyObservation, latencyKey, withObservation } from '../core/latencyStats';
 import type { Quality, TransitionRequest } from '../core/schemas';
+import { isConditionFailure } from './conditionFailure';
 import type { JobStore } from './jobStore';
 import { logger } from './logger';
 
@@ -18,9 +19,6 @@ export const LATENCY_ITEM_ID = 'upstream#latency';
 const MAX_ROUNDS = 4;
 
 const observationsSchema = z.array(z.tuple([z.number(), z.number()]));
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 async function readItem(store: JobStore): Promise<Record<string, unknown> | undefined> {
   const answer = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: { id: LATENCY_ITEM_ID } }));

@@ -11,6 +11,7 @@ import {
   tenantUsageSchema,
   utcDay,
 } from '../core/spendLimits';
+import { isConditionFailure } from './conditionFailure';
 import type { JobStore } from './jobStore';
 
 /*
@@ -33,9 +34,6 @@ export const tenantUsageId = (tenantId: string): string => `tenant-usage#${tenan
 
 /** Conditional updates tried before a take gives up: each failed condition means the counter was full, from another day, or changed meanwhile. */
 const MAX_TAKE_ATTEMPTS = 5;
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** The update, answering false when its condition did not hold. */
 async function conditionalUpdate(store: JobStore, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {

@@ -16,6 +16,7 @@ import {
 } from '../core/admission';
 import { JOBS_TABLE } from '../core/contract/names';
 import { parseOrThrow } from '../core/schemas';
+import { isConditionFailure } from './conditionFailure';
 import type { JobStore } from './jobStore';
 import { logger } from './logger';
 
@@ -42,8 +43,6 @@ export const WAITING_STALE_MS = 2 * MAX_SLOT_WAIT_MS + 30_000;
 /** Read-decide-write rounds before a busy item counts as "no capacity now". */
 const MAX_ROUNDS = 8;
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The stored state, as last written (not settled); undefined before the first request. */

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HttpDownload, HttpDownloadError, httpGet } from '../../../lambdas/workflow/steps/httpDownload';
+import { failureOf } from '../failureOf';
 
 /** A throwaway self-signed certificate for localhost and 127.0.0.1 (2000–2100), for the https case only. */
 const TEST_KEY = `-----BEGIN PRIVATE KEY-----
@@ -57,15 +58,6 @@ async function readAll(download: HttpDownload): Promise<Buffer> {
     pieces.push(Buffer.from(piece));
   }
   return Buffer.concat(pieces);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
 }
 
 afterEach(async () => {

@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { uploadStream } from '../../../lambdas/workflow/steps/multipartUpload';
+import { failureOf } from '../failureOf';
 
 const MIB = 1024 * 1024;
 const PART = 5 * MIB;
@@ -35,15 +36,6 @@ async function* chunksOf(bytes: Buffer, chunkSize = 64 * 1024): AsyncGenerator<B
     piece.copy(scratch);
     yield scratch.subarray(0, piece.length);
   }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

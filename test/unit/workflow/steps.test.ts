@@ -42,6 +42,7 @@ import { checkStatus } from '../../../lambdas/workflow/steps/checkStatus';
 import { type CopyVideoDeps, copyVideo } from '../../../lambdas/workflow/steps/copyVideo';
 import { recordFailure } from '../../../lambdas/workflow/steps/recordFailure';
 import { type SubmitDeps, submitJob } from '../../../lambdas/workflow/steps/submitJob';
+import { failureOf } from '../failureOf';
 import { OWNER, serveJobsTable, storedJob, TABLE_NAME, updatesSent } from '../fakeJobsTable';
 import { serveTenantUsage } from '../fakeTenantUsage';
 import { openGate } from './openGate';
@@ -73,16 +74,6 @@ function putRowHoldingSlot(job: Job, active = 2): void {
 const row = (id = JOB_ID) => rows.get(id) ?? {};
 const isClaim = (input: { ConditionExpression?: string }) =>
   input.ConditionExpression?.includes('attribute_not_exists(submitClaimedAt)') ?? false;
-
-/** The rejection of `promise`; fails the test if it resolves. */
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(() => {
   ddb.reset();
