@@ -132,7 +132,7 @@ export function freeSlots(state: AdmissionState, budget: UpstreamBudget): number
 
 export type AdmitAnswer =
   | { admitted: true; state: AdmissionState }
-  | { admitted: false; reason: 'concurrency' | 'queue' | 'rate'; retryAt?: number };
+  | { admitted: false; reason: 'concurrency' | 'queue' | 'rate' | 'busy'; retryAt?: number };
 
 /**
  * Admits a job to the upstream: a slot and the submit's token, or why not.
