@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalStack } from '../local/stack';
 import { keys } from './keys';
+import { logs } from './logs';
 import { runTransition, type TransitionOptions } from './runTransition';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -21,6 +22,10 @@ const usage = `framebridge — AI video transitions, locally
   npx tsx cli/framebridge.ts keys create --tenant NAME | keys list | keys revoke KEY_ID
       Issues, lists and revokes API keys of the local stack, or of a deployed one with
       --outputs FILE; \`keys --help\` tells more.
+
+  npx tsx cli/framebridge.ts logs JOB_ID [--full] [--json] [--outputs FILE]
+      Shows a job's execution as a timeline: each state, its duration, its input and output,
+      and the error that ended it (secrets redacted); \`logs --help\` tells more.
 `;
 
 const examples = path.resolve(import.meta.dirname, '..', 'examples', 'frames');
@@ -134,7 +139,7 @@ async function dev(): Promise<number> {
 }
 
 const [command = 'run', ...rest] = process.argv.slice(2);
-const commands: Record<string, (argv: string[]) => Promise<number>> = { run, dev, keys };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { run, dev, keys, logs };
 const selected = commands[command];
 if (!selected) {
   process.stderr.write(usage);

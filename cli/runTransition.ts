@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { errorBodySchema } from '../lambdas/core/apiViews';
 import { tenantUploadsPrefix } from '../lambdas/core/uploads';
 import { localS3Client } from '../local/clients';
 import type { LocalStack } from '../local/stack';
@@ -68,9 +69,13 @@ async function apiJson(url: string, init: RequestInit & { apiKey: string }) {
   return { status: response.status, body };
 }
 
-function describeApiError(body: Record<string, unknown>): string {
-  const error = body.error as { message?: string } | undefined;
-  return error?.message ?? JSON.stringify(body);
+/** An error answer as a line for people: the message, its code, and each field and rule it names. */
+export function describeApiError(body: unknown): string {
+  const parsed = errorBodySchema.safeParse(body);
+  if (!parsed.success) return JSON.stringify(body);
+  const { error, error_code, details } = parsed.data;
+  const fields = details.map(({ field, rule }) => `${field} ${rule}`).join('; ');
+  return `${error} [${error_code}]${fields && !error.includes(fields) ? ` (${fields})` : ''}`;
 }
 
 /**

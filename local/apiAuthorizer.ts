@@ -1,16 +1,18 @@
 import type http from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { type ErrorBody, errorView } from '../lambdas/core/apiViews';
 import { AUTH_REFUSALS } from '../lambdas/core/contract/names';
 import type { ApiRoute, RouteAuthorizer } from './apiRoutes';
 import { invokeLambda } from './lambdaRuntime';
 
 export type AuthorizerOutcome =
   | { allowed: true; context: Record<string, unknown> & { principalId: string } }
-  | { allowed: false; status: number; body: unknown };
+  | { allowed: false; status: number; body: ErrorBody };
 
+/** API Gateway's answer to a refused key, as its gateway responses shape it. */
 const refusal = (which: keyof typeof AUTH_REFUSALS): AuthorizerOutcome => {
   const { status, code, message } = AUTH_REFUSALS[which];
-  return { allowed: false, status, body: { error: { code, message } } };
+  return { allowed: false, status, body: errorView(code, message) };
 };
 
 const requestEvent = (

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { errorView } from '../lambdas/core/apiViews';
+import { type ApiErrorCode, statusOfApiError } from '../lambdas/core/contract/apiErrors';
 import { runAuthorizer } from './apiAuthorizer';
 import { type ApiRoute, matchRoute } from './apiRoutes';
 import { invokeLambda } from './lambdaRuntime';
@@ -17,6 +19,11 @@ export interface LocalApiOptions {
 function sendJson(response: http.ServerResponse, status: number, body: unknown) {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
+}
+
+/** The server's own refusals, in the handlers' shape and with their code's status. */
+function sendError(response: http.ServerResponse, code: ApiErrorCode, message: string) {
+  sendJson(response, statusOfApiError(code), errorView(code, message));
 }
 
 function toEvent(
@@ -106,12 +113,9 @@ export async function startLocalApi(options: LocalApiOptions) {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const method = request.method ?? 'GET';
       const match = matchRoute(options.routes, method, url.pathname);
-      if (!match)
-        return sendJson(response, 404, { error: { code: 'not_found', message: `No route ${method} ${url.pathname}` } });
+      if (!match) return sendError(response, 'not_found', `No route ${method} ${url.pathname}`);
       if (match === 'method-not-allowed') {
-        return sendJson(response, 405, {
-          error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}` },
-        });
+        return sendError(response, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`);
       }
       const { route, params } = match;
       const authorized = route.authorizer
@@ -123,7 +127,7 @@ export async function startLocalApi(options: LocalApiOptions) {
       if (body === 'too-large') {
         // The rest of the body is not read: the connection cannot carry another request.
         response.setHeader('connection', 'close');
-        sendJson(response, 413, { error: { code: 'payload_too_large', message: 'The body exceeds 10 MB' } });
+        sendError(response, 'payload_too_large', 'The body exceeds 10 MB');
         request.socket.destroySoon?.();
         return;
       }
@@ -138,17 +142,17 @@ export async function startLocalApi(options: LocalApiOptions) {
       response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch {
       // API Gateway answers 502 when the integration itself fails.
-      if (!response.headersSent)
-        sendJson(response, 502, { error: { code: 'bad_gateway', message: 'Internal server error' } });
+      if (!response.headersSent) sendError(response, 'bad_gateway', 'Internal server error');
       else response.end();
     }
   });
   // A request Node cannot even parse (e.g. a control character in a header) gets a JSON 400 too.
   server.on('clientError', (_error, socket) => {
     if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: { code: 'bad_request', message: 'The request is not valid HTTP' } });
+    const status = statusOfApiError('bad_request');
+    const body = JSON.stringify(errorView('bad_request', 'The request is not valid HTTP'));
     socket.end(
-      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
   await new Promise<void>((resolve, reject) => {

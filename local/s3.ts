@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from '@20minutes/s3rver';
+import { assertS3rverPatched } from './s3rverPatch';
 
 /**
  * s3rver's built-in account: SigV4 is verified against it, presigned URLs included.
@@ -49,7 +50,10 @@ async function startFaultProxy(targetPort: number, plan: () => S3FaultPlan | und
   };
 }
 
-/** s3rver on loopback, with the bucket pre-created (CreateBucket through the SDK fails on it). */
+/**
+ * s3rver on loopback, with the bucket pre-created (CreateBucket through the SDK fails on it).
+ * Listing (ListObjects V1/V2, delimiters, paging) relies on the patched s3rver: checked here.
+ */
 export async function startLocalS3(directory: string, bucket: string) {
   await mkdir(directory, { recursive: true });
   const server = new S3rver({
@@ -61,6 +65,12 @@ export async function startLocalS3(directory: string, bucket: string) {
     configureBuckets: [{ name: bucket }],
   });
   const { port } = await server.run();
+  try {
+    await assertS3rverPatched(server.store, bucket);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   let faults: S3FaultPlan | undefined;
   const proxy = await startFaultProxy(port, () => faults);
   return {

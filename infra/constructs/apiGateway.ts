@@ -7,7 +7,10 @@ import {
   ResponseType,
   type RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { errorView } from '../../lambdas/core/apiViews';
+import { type ApiErrorCode, statusOfApiError } from '../../lambdas/core/contract/apiErrors';
 import { AUTH_REFUSALS } from '../../lambdas/core/contract/names';
+import { type FieldIssue, invalidMessage } from '../../lambdas/core/errors';
 
 /* What the gateway itself answers and records: refusals, liveness, the access log, and the nag findings it accepts. */
 
@@ -30,32 +33,139 @@ export function accessLogFormat(): AccessLogFormat {
   );
 }
 
+/** Stands for API Gateway's own message (already a quoted JSON string) in a template. */
+const GATEWAY_MESSAGE = Symbol('$context.error.messageString');
+
+/** The one rule API Gateway checks of a body (its models require a JSON object); the handler checks the rest. */
+const BODY_NOT_OBJECT = { field: 'body', rule: 'must be a JSON object' };
+
+interface GatewayError {
+  readonly id: string;
+  readonly type: ResponseType;
+  readonly code: ApiErrorCode;
+  readonly message: string | typeof GATEWAY_MESSAGE;
+  readonly details?: readonly FieldIssue[];
+  /** Whether the answer keeps API Gateway's own status (a catch-all) instead of the code's. */
+  readonly gatewayStatus?: true;
+}
+
 /**
- * API Gateway's own rejections (missing key, throttling, validation) in the
- * same `{error:{code,message}}` shape as the handlers' errors.
+ * API Gateway's own answers, each with a code of the contract and the status
+ * that code has; the catch-alls keep API Gateway's status and message.
+ */
+const GATEWAY_ERRORS: readonly GatewayError[] = [
+  {
+    id: 'MissingKey',
+    type: ResponseType.UNAUTHORIZED,
+    code: AUTH_REFUSALS.missing.code,
+    message: AUTH_REFUSALS.missing.message,
+  },
+  {
+    id: 'RefusedKey',
+    type: ResponseType.ACCESS_DENIED,
+    code: AUTH_REFUSALS.refused.code,
+    message: AUTH_REFUSALS.refused.message,
+  },
+  // What API Gateway answers for a path or method it does not serve (there is no IAM auth to miss).
+  {
+    id: 'NoRoute',
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    code: 'not_found',
+    message: 'No such route: GET /openapi.json lists the routes this API serves',
+  },
+  {
+    id: 'BodyNotObject',
+    type: ResponseType.BAD_REQUEST_BODY,
+    code: 'invalid_request',
+    message: invalidMessage('request', [BODY_NOT_OBJECT]),
+    details: [BODY_NOT_OBJECT],
+  },
+  { id: 'BadParameters', type: ResponseType.BAD_REQUEST_PARAMETERS, code: 'invalid_request', message: GATEWAY_MESSAGE },
+  {
+    id: 'TooLarge',
+    type: ResponseType.REQUEST_TOO_LARGE,
+    code: 'payload_too_large',
+    message: 'The body exceeds 10 MB',
+  },
+  {
+    id: 'NotJson',
+    type: ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    code: 'unsupported_media_type',
+    message: 'The body must be JSON (content-type: application/json)',
+  },
+  {
+    id: 'Throttled',
+    type: ResponseType.THROTTLED,
+    code: 'throttled',
+    message: "Too many requests: over the API's request rate; retry with backoff",
+  },
+  {
+    id: 'IntegrationFailure',
+    type: ResponseType.INTEGRATION_FAILURE,
+    code: 'bad_gateway',
+    message: 'Internal server error',
+  },
+  {
+    id: 'IntegrationTimeout',
+    type: ResponseType.INTEGRATION_TIMEOUT,
+    code: 'gateway_timeout',
+    message: 'The request was not answered in time',
+  },
+  {
+    id: 'AuthorizerFailure',
+    type: ResponseType.AUTHORIZER_FAILURE,
+    code: 'internal_error',
+    message: 'Internal server error',
+  },
+  {
+    id: 'AuthorizerConfiguration',
+    type: ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+    code: 'internal_error',
+    message: 'Internal server error',
+  },
+  {
+    id: 'Default4xx',
+    type: ResponseType.DEFAULT_4XX,
+    code: 'bad_request',
+    message: GATEWAY_MESSAGE,
+    gatewayStatus: true,
+  },
+  {
+    id: 'Default5xx',
+    type: ResponseType.DEFAULT_5XX,
+    code: 'internal_error',
+    message: GATEWAY_MESSAGE,
+    gatewayStatus: true,
+  },
+];
+
+/**
+ * The body template of one gateway answer: the handlers' error body. The
+ * template is Velocity, so a fixed text holding `$` or `#` would be read as code.
+ */
+function gatewayErrorTemplate(error: Pick<GatewayError, 'code' | 'message' | 'details'>): string {
+  // A text no fixed message holds, swapped for the Velocity reference once the JSON is written.
+  const placeholder = '\u0000gateway-message\u0000';
+  const message = error.message === GATEWAY_MESSAGE ? placeholder : error.message;
+  const body = JSON.stringify(errorView(error.code, message, error.details));
+  if (/[$#]/.test(body)) {
+    throw new Error(`The gateway answer for ${error.code} may not hold '$' or '#' (a Velocity template): ${body}`);
+  }
+  return body.replace(JSON.stringify(placeholder), '$context.error.messageString');
+}
+
+/**
+ * API Gateway's own rejections (missing or refused key, unknown route,
+ * throttling, bodies it refuses, integration failures) in the handlers' shape:
+ * `{error, error_code, details}`.
  */
 export function addErrorResponses(api: RestApi): void {
-  for (const [id, type, refusal] of [
-    ['MissingKey', ResponseType.UNAUTHORIZED, AUTH_REFUSALS.missing],
-    ['RefusedKey', ResponseType.ACCESS_DENIED, AUTH_REFUSALS.refused],
-  ] as const) {
-    api.addGatewayResponse(id, {
-      type,
-      statusCode: String(refusal.status),
+  for (const error of GATEWAY_ERRORS) {
+    api.addGatewayResponse(error.id, {
+      type: error.type,
+      ...(error.gatewayStatus ? {} : { statusCode: String(statusOfApiError(error.code)) }),
       responseHeaders: { 'Content-Type': "'application/json'" },
-      templates: { 'application/json': JSON.stringify({ error: { code: refusal.code, message: refusal.message } }) },
-    });
-  }
-  for (const [id, type] of [
-    ['Default4xx', ResponseType.DEFAULT_4XX],
-    ['Default5xx', ResponseType.DEFAULT_5XX],
-  ] as const) {
-    api.addGatewayResponse(id, {
-      type,
-      responseHeaders: { 'Content-Type': "'application/json'" },
-      templates: {
-        'application/json': '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}',
-      },
+      templates: { 'application/json': gatewayErrorTemplate(error) },
     });
   }
 }

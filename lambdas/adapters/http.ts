@@ -2,24 +2,27 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
-import { requestIdSchema } from '../core/apiViews';
+import { errorView, requestIdSchema } from '../core/apiViews';
+import { type ApiErrorCode, statusOfApiError } from '../core/contract/apiErrors';
 import { AUTH_REFUSALS } from '../core/contract/names';
-import { ValidationError } from '../core/errors';
+import { type FieldIssue, ValidationError } from '../core/errors';
 import { IdempotencyConflictError } from '../core/idempotency';
 import { TenantLimitError } from '../core/spendLimits';
 import type { Caller } from '../core/tenants';
 import { logger } from './logger';
 
-/** An error whose status and message are meant for the client. */
+/** An error whose code and message are meant for the client; its HTTP status is its code's. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly details: readonly FieldIssue[] = [],
   ) {
     super(message);
+  }
+  get statusCode(): number {
+    return statusOfApiError(this.code);
   }
 }
 
@@ -32,26 +35,32 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
-/** `{error:{code,message,details?}}`; 5xx answers never carry internal details. */
+/** An error body with its code's status. */
+function errorAnswer(
+  code: ApiErrorCode,
+  message: string,
+  details?: readonly FieldIssue[],
+  headers?: Record<string, string>,
+): APIGatewayProxyResult {
+  return json(statusOfApiError(code), errorView(code, message, details), headers);
+}
+
+/**
+ * Any failure as an answer in Segmind's shape, `{error, error_code, details}`.
+ * Only our typed errors say what went wrong; anything else is a 500 whose body
+ * carries no internals (they are logged).
+ */
 function errorResponse(error: unknown): APIGatewayProxyResult {
-  if (error instanceof HttpError) {
-    return json(error.statusCode, { error: { code: error.code, message: error.message, details: error.details } });
-  }
-  if (error instanceof ValidationError) {
-    return json(400, { error: { code: error.code, message: error.message, details: error.issues } });
-  }
-  if (error instanceof IdempotencyConflictError) {
-    return json(409, { error: { code: 'idempotency_conflict', message: error.message } });
-  }
+  if (error instanceof HttpError) return errorAnswer(error.code, error.message, error.details);
+  if (error instanceof ValidationError) return errorAnswer('invalid_request', error.message, error.issues);
+  if (error instanceof IdempotencyConflictError) return errorAnswer('idempotency_conflict', error.message);
   if (error instanceof TenantLimitError) {
-    return json(
-      429,
-      { error: { code: error.code, message: error.message, details: [error.issue] } },
-      { 'retry-after': String(error.refusal.retryAfterSeconds) },
-    );
+    return errorAnswer(error.code, error.message, [error.issue], {
+      'retry-after': String(error.refusal.retryAfterSeconds),
+    });
   }
   logger.error('request failed', { error });
-  return json(500, { error: { code: 'internal_error', message: 'Internal server error' } });
+  return errorAnswer('internal_error', 'Internal server error');
 }
 
 /** What the API's authorizer tells the handlers about the caller (API Gateway passes its context as strings). */
@@ -66,7 +75,7 @@ const authorizerContextSchema = z.object({
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const parsed = authorizerContextSchema.safeParse(event.requestContext.authorizer ?? {});
   if (!parsed.success) {
-    throw new HttpError(AUTH_REFUSALS.missing.status, AUTH_REFUSALS.missing.code, AUTH_REFUSALS.missing.message);
+    throw new HttpError(AUTH_REFUSALS.missing.code, AUTH_REFUSALS.missing.message);
   }
   const { tenantId, keyId, maxActiveJobs, maxJobsPerDay } = parsed.data;
   return { tenantId, keyId, limits: { maxActiveJobs, maxJobsPerDay } };
@@ -112,14 +121,14 @@ export function jsonBody(event: APIGatewayProxyEvent): unknown {
   const contentType = header(event, 'content-type');
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    throw new HttpError(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json)');
+    throw new HttpError('unsupported_media_type', 'The body must be JSON (content-type: application/json)');
   }
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (!raw) throw new HttpError(400, 'invalid_json', 'The body is empty; send a JSON object');
+  if (!raw) throw new HttpError('invalid_json', 'The body is empty; send a JSON object');
   try {
     return JSON.parse(raw);
   } catch (error) {
-    throw new HttpError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError('invalid_json', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -127,7 +136,9 @@ export function jsonBody(event: APIGatewayProxyEvent): unknown {
 export function pathId(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id;
   if (!id || !requestIdSchema.safeParse(id).success) {
-    throw new HttpError(400, 'invalid_request', 'id: must be a request id (letters, digits, - and _)');
+    throw ValidationError.fromIssues('request', [
+      { field: 'id', rule: 'must be a request id (letters, digits, - and _)' },
+    ]);
   }
   return id;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { API_ERROR_CODES, type ApiErrorCode, apiErrorCodes } from './contract/apiErrors';
 import { type Job, jobPhases, jobStatuses } from './job';
 import { frameContentTypes } from './uploads';
 
@@ -18,16 +19,33 @@ const requestId = requestIdSchema;
 const timestamp = z.string().meta({ format: 'date-time' });
 const count = z.number().int().nonnegative();
 
+/** Each field a refusal names, with the rule it breaks. */
+const errorDetail = z.object({ field: z.string(), rule: z.string() });
+
+/**
+ * Every 4xx and 5xx answer, in Segmind's shape: `error` is the message as a
+ * string (Segmind's SDK shows it as the exception's detail), `error_code` sits
+ * beside it as on a FAILED job.
+ */
 export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string().meta({ description: 'Stable, machine-readable: invalid_request, not_found, conflict, …' }),
-    message: z.string(),
-    details: z
-      .array(z.object({ field: z.string(), rule: z.string() }))
-      .optional()
-      .meta({ description: 'For invalid_request: each field and the rule it breaks' }),
+  error: z.string().meta({ description: 'What went wrong, for people; a 5xx message carries no internals' }),
+  error_code: z.enum(apiErrorCodes).meta({
+    description: `Stable, machine-readable. ${apiErrorCodes.map((code) => `\`${code}\` (${API_ERROR_CODES[code].status}): ${API_ERROR_CODES[code].meaning}`).join('; ')}.`,
   }),
+  details: z
+    .array(errorDetail)
+    .meta({ description: 'Each field (or header, path or query parameter) and the rule it breaks; empty when none' }),
 });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** The body of an error answer; `details` defaults to none. */
+export function errorView(
+  code: ApiErrorCode,
+  message: string,
+  details: readonly z.infer<typeof errorDetail>[] = [],
+): ErrorBody {
+  return { error: message, error_code: code, details: details.map(({ field, rule }) => ({ field, rule })) };
+}
 
 export const submittedViewSchema = z.object({
   request_id: requestId,

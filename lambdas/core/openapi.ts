@@ -89,7 +89,7 @@ export function openApiDocument(options: { serverUrl?: string; version?: string 
       title: 'framebridge',
       version: options.version ?? '1',
       description:
-        'AI video transitions (Pixverse 5 Transition via Segmind), Segmind v2 compatible: two stills and a prompt in, an MP4 in your S3 out. Each API key is an owner and sees only its own requests. Errors are `{error:{code,message,details?}}`.',
+        "AI video transitions (Pixverse 5 Transition via Segmind), Segmind v2 compatible: two stills and a prompt in, an MP4 in your S3 out. Each API key is an owner and sees only its own requests. Every 4xx and 5xx is an Error in Segmind's shape: `{error, error_code, details}`, `error` being the message as a string. A FAILED request is served as 422 with its status body, as Segmind does.",
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     security: [{ apiKey: [] }],

@@ -23,16 +23,29 @@ const errorResponse = (description: string) => ({ description, content: json(ref
 
 /** Answers every route can give, referenced by status code. */
 export const sharedResponses = {
-  BadRequest: errorResponse('The request breaks a rule: `error.details` names each field and rule'),
-  Unauthorized: errorResponse('The API key could not be attributed to an owner'),
-  Forbidden: errorResponse('No x-api-key header, or a key that is not valid'),
-  NotFound: errorResponse('No request with this id for this API key (another key’s requests are not visible)'),
-  UnsupportedMediaType: errorResponse('The body is not application/json'),
-  InternalError: errorResponse('Something failed on our side; the message carries no internals'),
+  BadRequest: errorResponse(
+    'The request breaks a rule (`invalid_request`, `invalid_json`): `details` names each field and rule',
+  ),
+  Unauthorized: errorResponse('No `x-api-key` header (`unauthorized`)'),
+  Forbidden: errorResponse('An unknown or revoked `x-api-key` (`forbidden`)'),
+  NotFound: errorResponse(
+    'No request with this id for this API key’s tenant (`not_found`): another tenant’s requests are not visible',
+  ),
+  PayloadTooLarge: errorResponse('The body is over 10 MB (`payload_too_large`)'),
+  UnsupportedMediaType: errorResponse('The body is not application/json (`unsupported_media_type`)'),
+  Throttled: errorResponse('Over the API’s request rate (`throttled`); retry with backoff'),
+  InternalError: errorResponse('Something failed on our side (`internal_error`); the message carries no internals'),
 };
 const respond = (name: keyof typeof sharedResponses) => ({ $ref: `#/components/responses/${name}` });
 
-const keyed = { 401: respond('Unauthorized'), 403: respond('Forbidden'), 500: respond('InternalError') };
+const keyed = {
+  401: respond('Unauthorized'),
+  403: respond('Forbidden'),
+  429: respond('Throttled'),
+  500: respond('InternalError'),
+};
+/** What a route that takes a JSON body adds. */
+const withBody = { 413: respond('PayloadTooLarge'), 415: respond('UnsupportedMediaType') };
 
 const idParameter = {
   name: 'id',
@@ -92,7 +105,7 @@ function submitPath(): Record<string, Operation> {
         400: respond('BadRequest'),
         ...keyed,
         409: errorResponse('The Idempotency-Key was used before with a different body (`idempotency_conflict`)'),
-        415: respond('UnsupportedMediaType'),
+        ...withBody,
         429: tenantLimitResponse(),
       },
     },
@@ -102,7 +115,7 @@ function submitPath(): Record<string, Operation> {
 /** 429: a spend limit of the tenant is reached; a replayed idempotent submit is never refused. */
 function tenantLimitResponse(): Operation {
   return {
-    description: `The tenant is at a spend limit (\`${TENANT_LIMIT_CODE}\`): \`error.details\` names it (\`maxActiveJobs\`: its active jobs; \`maxJobsPerDay\`: its jobs this UTC day). Nothing was stored, started or paid for.`,
+    description: `The tenant is at a spend limit (\`${TENANT_LIMIT_CODE}\`): \`details\` names it (\`maxActiveJobs\`: its active jobs; \`maxJobsPerDay\`: its jobs this UTC day). Nothing was stored, started or paid for. Or over the API's request rate (\`throttled\`, no Retry-After).`,
     headers: {
       'Retry-After': {
         description: `Seconds to wait before retrying: ${ACTIVE_LIMIT_RETRY_AFTER_SECONDS} for the active-jobs cap, until the next 00:00 UTC for the daily quota`,
@@ -155,7 +168,7 @@ function requestPath(): Record<string, Operation> {
         400: respond('BadRequest'),
         ...keyed,
         404: respond('NotFound'),
-        409: errorResponse('The request already finished (COMPLETED or FAILED, cancelled included)'),
+        409: errorResponse('The request already finished (COMPLETED or FAILED, cancelled included): `conflict`'),
       },
     },
   };
@@ -191,7 +204,7 @@ function uploadPath(): Record<string, Operation> {
         201: { description: 'Where to PUT the frame', content: json(ref('Upload')) },
         400: respond('BadRequest'),
         ...keyed,
-        415: respond('UnsupportedMediaType'),
+        ...withBody,
       },
     },
   };

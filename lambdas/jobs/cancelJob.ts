@@ -27,7 +27,6 @@ export interface CancelDeps {
 function alreadyFinished(job: Job): HttpError {
   const how = job.error?.code === 'cancelled' ? 'FAILED (cancelled)' : job.status;
   return new HttpError(
-    409,
     'conflict',
     `Request ${job.id} is already ${how}; only a queued or running request can be cancelled`,
   );

@@ -6,19 +6,15 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import './withResolversPolyfill';
+import { executionArnOf, parseStateMachineArn } from './arns';
+import { type HistoryEvent, HistoryRecorder, type LibraryEvent, type TaskScheduling } from './history';
+import { defaultRoleArn, type StateMachineSettings } from './machineDescription';
+import { taskResourceOf } from './taskResource';
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-export interface HistoryEvent {
-  id: number;
-  previousEventId: number;
-  timestamp: Date;
-  type: string;
-  stateName?: string;
-  details?: Record<string, unknown>;
-}
+export type { HistoryEvent } from './history';
 
 export interface Execution {
   executionArn: string;
@@ -57,6 +53,17 @@ export interface LocalStepFunctionsOptions {
    * EventBridge (not while the machine is being closed).
    */
   onStatusChange?: (execution: Execution) => void;
+  /** Role, type, logging and tracing for DescribeStateMachine. @default a STANDARD machine with a placeholder role */
+  settings?: StateMachineSettings;
+}
+
+/** What DescribeStateMachine answers about a local machine (dates as Date). */
+export interface StateMachineDescription extends StateMachineSettings {
+  stateMachineArn: string;
+  name: string;
+  status: 'ACTIVE';
+  definition: string;
+  creationDate: Date;
 }
 
 export class ExecutionAlreadyExistsError extends Error {
@@ -76,6 +83,9 @@ export class StateMachineDoesNotExistError extends Error {
 export class LocalStepFunctions {
   readonly stateMachineArn: string;
   private readonly machine: StateMachine;
+  private readonly creationDate = new Date();
+  /** What each Task state's TaskScheduled event says, by state name. */
+  private readonly taskScheduling: Record<string, TaskScheduling>;
   private readonly executions = new Map<string, Execution>();
   private readonly aborts = new Map<string, () => void>();
   private readonly stopReasons = new Map<string, { error?: string; cause?: string }>();
@@ -84,14 +94,27 @@ export class LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.stateMachineArn = options.stateMachineArn;
     this.machine = new StateMachine(options.definition, { validationOptions: { checkArn: false } });
+    this.taskScheduling = taskSchedulingOf(options.definition, parseStateMachineArn(options.stateMachineArn).region);
   }
 
   private executionArn(name: string): string {
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    return executionArnOf(this.stateMachineArn, name);
   }
 
   private assertMachine(arn: string): void {
     if (arn !== this.stateMachineArn) throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${arn}'`);
+  }
+
+  /** DescribeStateMachine's answer. */
+  describeMachine(): StateMachineDescription {
+    return {
+      stateMachineArn: this.stateMachineArn,
+      name: parseStateMachineArn(this.stateMachineArn).name,
+      status: 'ACTIVE',
+      definition: JSON.stringify(this.options.definition),
+      creationDate: this.creationDate,
+      ...(this.options.settings ?? { roleArn: defaultRoleArn(this.stateMachineArn), type: 'STANDARD' }),
+    };
   }
 
   start(stateMachineArn: string, name: string, input: string): Execution {
@@ -103,14 +126,19 @@ export class LocalStepFunctions {
       throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${existing.executionArn}'`);
     }
     const parsedInput = JSON.parse(input) as JsonValue;
+    const executionArn = this.executionArn(name);
+    const recorder = new HistoryRecorder({
+      roleArn: this.describeMachine().roleArn,
+      stopReason: () => this.stopReasons.get(executionArn),
+    });
     const execution: Execution = {
-      executionArn: this.executionArn(name),
+      executionArn,
       stateMachineArn,
       name,
       status: 'RUNNING',
       startDate: new Date(),
       input,
-      history: [],
+      history: recorder.events,
       stateTransitions: 0,
       stateRetries: 0,
       taskInvocations: 0,
@@ -120,10 +148,14 @@ export class LocalStepFunctions {
     const taskHandlers = Object.fromEntries(
       Object.entries(this.options.taskHandlers).map(([state, handler]) => [
         state,
-        (taskInput: JsonValue) => {
+        async (taskInput: JsonValue) => {
           execution.taskInvocations++;
           execution.invocationsByState[state] = (execution.invocationsByState[state] ?? 0) + 1;
-          return handler(taskInput);
+          const scheduling = this.taskScheduling[state];
+          const answered = scheduling ? recorder.taskCalled(state, scheduling, taskInput) : undefined;
+          const output = await handler(taskInput);
+          answered?.(output);
+          return output;
         },
       ]),
     );
@@ -145,7 +177,7 @@ export class LocalStepFunctions {
       },
     });
     this.aborts.set(execution.executionArn, run.abort);
-    const recording = this.record(execution, run.eventLogs);
+    const recording = this.record(execution, recorder, run.eventLogs);
     execution.done = run.result
       .then(
         (output) => {
@@ -190,21 +222,12 @@ export class LocalStepFunctions {
     }
   }
 
-  /** Turns the library's event log into Step Functions-style history events. */
-  private async record(execution: Execution, events: ReturnType<StateMachine['run']>['eventLogs']) {
+  /** Reads the library's event log into the execution's history and counters. */
+  private async record(execution: Execution, recorder: HistoryRecorder, events: AsyncGenerator<LibraryEvent>) {
     for await (const event of events) {
-      const state = 'state' in event ? event.state : undefined;
       if (event.type === 'StateEntered') execution.stateTransitions++;
       if (event.type === 'StateRetried') execution.stateRetries++;
-      const type = state ? `${state.type}${event.type.replace(/^State/, 'State')}` : event.type;
-      execution.history.push({
-        id: execution.history.length + 1,
-        previousEventId: execution.history.length,
-        timestamp: new Date(event.timestamp),
-        type,
-        stateName: state?.name,
-        details: 'Error' in event ? { error: event.Error, cause: String(event.Cause ?? '') } : undefined,
-      });
+      recorder.record(event);
     }
   }
 
@@ -251,4 +274,22 @@ export class LocalStepFunctions {
     this.closing = true;
     await Promise.all([...this.executions.keys()].map((arn) => this.stop(arn, { error: 'Shutdown' })));
   }
+}
+
+/** Each Task state's integration, as its TaskScheduled events name it; direct function ARNs have none. */
+function taskSchedulingOf(definition: StateMachineDefinition, region: string): Record<string, TaskScheduling> {
+  const scheduling: Record<string, TaskScheduling> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const resource = taskResourceOf(state.Resource);
+    if (!resource) continue;
+    const heartbeat = (state as { HeartbeatSeconds?: unknown }).HeartbeatSeconds;
+    scheduling[name] = {
+      ...resource,
+      region,
+      timeoutInSeconds: state.TimeoutSeconds,
+      heartbeatInSeconds: typeof heartbeat === 'number' ? heartbeat : undefined,
+    };
+  }
+  return scheduling;
 }

@@ -1,3 +1,4 @@
+import { parseExecutionArn, parseStateMachineArn } from './arns';
 import { ExecutionDoesNotExistError, type LocalStepFunctions, StateMachineDoesNotExistError } from './executions';
 
 /** Every local state machine, found by its ARN or by one of its executions' ARNs. */
@@ -8,11 +9,14 @@ export class StateMachineRegistry {
     this.machines.set(machine.stateMachineArn, machine);
   }
 
+  /** Every machine, in ARN order (a stable order to page ListStateMachines through). */
   all(): LocalStepFunctions[] {
-    return [...this.machines.values()];
+    return [...this.machines.values()].sort((a, b) => a.stateMachineArn.localeCompare(b.stateMachineArn));
   }
 
+  /** A malformed ARN is InvalidArn; a well-formed one the stack does not run, StateMachineDoesNotExist. */
   machine(stateMachineArn: string): LocalStepFunctions {
+    parseStateMachineArn(stateMachineArn);
     const machine = this.machines.get(stateMachineArn);
     if (!machine) throw new StateMachineDoesNotExistError(`State Machine Does Not Exist: '${stateMachineArn}'`);
     return machine;
@@ -20,8 +24,7 @@ export class StateMachineRegistry {
 
   /** `…:execution:<machine name>:<execution name>` belongs to `…:stateMachine:<machine name>`. */
   machineOfExecution(executionArn: string): LocalStepFunctions {
-    const machineArn = executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
-    const machine = this.machines.get(machineArn);
+    const machine = this.machines.get(parseExecutionArn(executionArn).stateMachineArn);
     if (!machine) throw new ExecutionDoesNotExistError(`Execution Does Not Exist: '${executionArn}'`);
     return machine;
   }

@@ -4,6 +4,7 @@ import type { LocalStackOptions } from '../stack';
 import { taskHandlersFor } from '../taskHandlers';
 import type { LocalTemplate } from '../template';
 import { LocalStepFunctions } from './executions';
+import { settingsFromTemplate } from './machineDescription';
 import { StateMachineRegistry } from './registry';
 import { executionStatusChangeEvent } from './statusChangeEvents';
 
@@ -30,6 +31,7 @@ export function startStateMachines(
           taskFault: options.taskFault,
         }),
         retryIntervalMs: options.retryIntervalMs,
+        settings: settingsFromTemplate(template, machine),
         // As Step Functions does, every execution's start and end goes to the default bus.
         onStatusChange: (execution) => eventBus.publish('default', executionStatusChangeEvent(execution)),
       }),

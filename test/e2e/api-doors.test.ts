@@ -183,12 +183,12 @@ describe('E2E: the HTTP doors on the local stack', () => {
 
       // Assert
       expect(notImage.status).toBe(400);
-      expect(notImage.body.error).toMatchObject({
-        code: 'invalid_request',
+      expect(notImage.body).toMatchObject({
+        error_code: 'invalid_request',
         details: [{ field: 'last_frame_url', rule: 'must be a PNG, JPEG or WebP image' }],
       });
       expect(missing.status).toBe(400);
-      expect(missing.body.error).toMatchObject({
+      expect(missing.body).toMatchObject({
         details: [
           { field: 'first_frame_url', rule: 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)' },
         ],
@@ -253,9 +253,9 @@ describe('E2E: the HTTP doors on the local stack', () => {
       // Assert
       expect(first.status).toBe(202);
       expect(conflict.status).toBe(409);
-      expect(conflict.body.error).toMatchObject({
-        code: 'idempotency_conflict',
-        message: expect.stringContaining(String(first.body.request_id)),
+      expect(conflict.body).toMatchObject({
+        error_code: 'idempotency_conflict',
+        error: expect.stringContaining(String(first.body.request_id)),
       });
       expect(executionsNamed(String(first.body.request_id))).toHaveLength(1);
     });
@@ -317,7 +317,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
         error: 'cancelled',
       });
       expect(again.status).toBe(409);
-      expect(again.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(/cancelled/) });
+      expect(again.body).toMatchObject({ error_code: 'conflict', error: expect.stringMatching(/cancelled/) });
     });
 
     it('answers 409 for a finished job', async () => {
@@ -331,9 +331,9 @@ describe('E2E: the HTTP doors on the local stack', () => {
 
       // Assert
       expect(cancel.status).toBe(409);
-      expect(cancel.body.error).toMatchObject({
-        code: 'conflict',
-        message: expect.stringMatching(/already COMPLETED/),
+      expect(cancel.body).toMatchObject({
+        error_code: 'conflict',
+        error: expect.stringMatching(/already COMPLETED/),
       });
       expect((await api(`/v2/requests/${id}/status`, { key: KEY_A })).body).toMatchObject({ status: 'COMPLETED' });
     });
@@ -378,7 +378,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
 
       // Assert
       expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 404]);
-      expect(answers.map((a) => (a.body.error as { code: string }).code)).toEqual(Array(4).fill('not_found'));
+      expect(answers.map((a) => a.body.error_code)).toEqual(Array(4).fill('not_found'));
       expect((await api(`/v2/requests/${ofA}/status`, { key: KEY_A })).body.status).not.toBe('FAILED');
       const idsOf = (answer: Answer) => (answer.body.requests as { request_id: string }[]).map((r) => r.request_id);
       expect(idsOf(listOfB)).not.toContain(ofA);
@@ -426,7 +426,7 @@ describe('E2E: the HTTP doors on the local stack', () => {
       );
 
       expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 400]);
-      expect(answers.map((a) => (a.body.error as { details: { field: string }[] }).details[0]?.field)).toEqual([
+      expect(answers.map((a) => (a.body.details as { field: string }[])[0]?.field)).toEqual([
         'limit',
         'limit',
         'status',
@@ -456,8 +456,8 @@ describe('E2E: the HTTP doors on the local stack', () => {
       for (const route of documented) {
         const [method = 'GET', template = ''] = route.split(' ');
         const response = await fetch(`${stack.endpoints.apiUrl}${template.replace('{id}', 'unknown-id')}`, { method });
-        const body = (await response.json()) as { error?: { message?: string } };
-        expect(body.error?.message ?? '', route).not.toMatch(/^No route/);
+        const body = (await response.json()) as { error?: string };
+        expect(body.error ?? '', route).not.toMatch(/^No route/);
         expect(response.status, route).not.toBe(405);
       }
     });

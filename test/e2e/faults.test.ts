@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition, type TransitionOutcome } from '../../cli/runTransition';
@@ -267,18 +267,12 @@ describe('E2E: fault matrix on the local stack', () => {
     expect(new Set(prompts).size).toBe(prompts.length);
 
     const s3 = localS3Client(stack.endpoints);
-    // (s3rver rejects ListObjects signatures, so each job's two keys are checked directly.)
-    const exists = (key: string) =>
-      s3.send(new HeadObjectCommand({ Bucket: stack.endpoints.bucket, Key: key })).then(
-        () => true,
-        () => false,
-      );
+    // Everything under the job's prefix, so a stray partial key fails the check too.
     for (const outcome of outcomes.values()) {
-      const files = [
-        (await exists(`jobs/${outcome.jobId}/video.mp4`)) && 'video.mp4',
-        (await exists(`jobs/${outcome.jobId}/result.json`)) && 'result.json',
-      ].filter(Boolean);
-      expect(files).toEqual(outcome.status === 'COMPLETED' ? ['video.mp4', 'result.json'] : []);
+      const prefix = `jobs/${outcome.jobId}/`;
+      const listing = await s3.send(new ListObjectsV2Command({ Bucket: stack.endpoints.bucket, Prefix: prefix }));
+      const files = (listing.Contents ?? []).map((object) => object.Key?.slice(prefix.length));
+      expect(files).toEqual(outcome.status === 'COMPLETED' ? ['result.json', 'video.mp4'] : []);
     }
     s3.destroy();
     expect([...outcomes.values()].some((outcome) => outcome.status === 'COMPLETED')).toBe(true);

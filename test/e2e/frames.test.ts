@@ -13,16 +13,14 @@ const ACME_KEY = 'frames-acme-key';
 const GLOBEX_KEY = 'frames-globex-key';
 /** What every s3:// frame a tenant may not use gets, whatever the reason. */
 const REFUSAL = {
-  error: {
-    code: 'invalid_request',
-    message: 'Invalid request: first_frame_url must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)',
-    details: [
-      {
-        field: 'first_frame_url',
-        rule: 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)',
-      },
-    ],
-  },
+  error: 'Invalid request: first_frame_url must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)',
+  error_code: 'invalid_request',
+  details: [
+    {
+      field: 'first_frame_url',
+      rule: 'must be an s3:// URI of a frame this tenant uploaded (POST /v2/uploads)',
+    },
+  ],
 };
 
 interface Answer {

@@ -152,7 +152,9 @@ describe('E2E: framebridge keys against the local stack and a deployed stack (ou
     });
     expect(refused.status).toBe(403);
     expect(await refused.json()).toEqual({
-      error: { code: 'forbidden', message: 'The x-api-key is unknown or revoked' },
+      error: 'The x-api-key is unknown or revoked',
+      error_code: 'forbidden',
+      details: [],
     });
     expect(await status('k1', `/v2/requests/${jobId}/status`)).toBe(200);
     const { keys: afterRevoke } = await listJson(local);
@@ -193,11 +195,9 @@ describe('E2E: framebridge keys against the local stack and a deployed stack (ou
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBe('30');
     expect(await second.json()).toEqual({
-      error: {
-        code: 'tenant_limit_exceeded',
-        message: expect.stringContaining('The active jobs limit of 1 is reached'),
-        details: [{ field: 'maxActiveJobs', rule: 'at most 1 active (queued or running) jobs at a time' }],
-      },
+      error: expect.stringContaining('The active jobs limit of 1 is reached'),
+      error_code: 'tenant_limit_exceeded',
+      details: [{ field: 'maxActiveJobs', rule: 'at most 1 active (queued or running) jobs at a time' }],
     });
     expect(stack.stepFunctions.list(stack.endpoints.stateMachineArn)).toHaveLength(executionsBefore + 1);
     for (const run of stack.stepFunctions.list(stack.endpoints.stateMachineArn)) await run.done;

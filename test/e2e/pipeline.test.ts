@@ -6,6 +6,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition } from '../../cli/runTransition';
+import { errorBodySchema } from '../../lambdas/core/apiViews';
 import { localJobsClient, localS3Client } from '../../local/clients';
 import { frameColour, probeVideo } from '../../local/emulator/probe';
 import { type LocalStack, startLocalStack } from '../../local/stack';
@@ -179,9 +180,9 @@ describe('E2E: the transition pipeline on the local stack', () => {
     });
 
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: { code: string; details: { field: string; rule: string }[] } };
-    expect(body.error.code).toBe('invalid_request');
-    expect(body.error.details.map((issue) => issue.field).sort()).toEqual(['colour', 'duration']);
+    const body = errorBodySchema.parse(await response.json());
+    expect(body.error_code).toBe('invalid_request');
+    expect(body.details.map((issue) => issue.field).sort()).toEqual(['colour', 'duration']);
     expect(stack.stepFunctions.list(stack.endpoints.stateMachineArn)).toHaveLength(executionsBefore);
     expect(stack.emulator?.submissions()).toBe(submissionsBefore);
   });
@@ -190,14 +191,18 @@ describe('E2E: the transition pipeline on the local stack', () => {
     const anonymous = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({
-      error: { code: 'unauthorized', message: 'An x-api-key header is required' },
+      error: 'An x-api-key header is required',
+      error_code: 'unauthorized',
+      details: [],
     });
     const stranger = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`, {
       headers: { 'x-api-key': 'not-a-key-of-this-stack' },
     });
     expect(stranger.status).toBe(403);
     expect(await stranger.json()).toEqual({
-      error: { code: 'forbidden', message: 'The x-api-key is unknown or revoked' },
+      error: 'The x-api-key is unknown or revoked',
+      error_code: 'forbidden',
+      details: [],
     });
     const unknown = await fetch(`${stack.endpoints.apiUrl}/v2/requests/01ARZ3NDEKTSV4RRFFQ69G5FAV/status`, {
       headers: { 'x-api-key': 'e2e-key' },

@@ -98,11 +98,11 @@ describe('E2E: tenants and their keys on the local stack', () => {
   it('answers 401 without a key and 403 for a key it does not know, each with a JSON error', async () => {
     expect(await api('/v2/requests')).toEqual({
       status: 401,
-      body: { error: { code: 'unauthorized', message: 'An x-api-key header is required' } },
+      body: { error: 'An x-api-key header is required', error_code: 'unauthorized', details: [] },
     });
     expect(await api('/v2/requests', { key: 'acme:k1' })).toEqual({
       status: 403,
-      body: { error: { code: 'forbidden', message: 'The x-api-key is unknown or revoked' } },
+      body: { error: 'The x-api-key is unknown or revoked', error_code: 'forbidden', details: [] },
     });
   });
 
@@ -146,7 +146,7 @@ describe('E2E: tenants and their keys on the local stack', () => {
     ] as const) {
       const answer = await api(route, { key: GLOBEX, method });
       expect(answer.status, `${method} ${route}`).toBe(404);
-      expect((answer.body.error as { code: string }).code).toBe('not_found');
+      expect(answer.body.error_code).toBe('not_found');
     }
   });
 

@@ -1,11 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type ErrorBody, errorBodySchema } from '../../lambdas/core/apiViews';
 import {
   API_KEY_HEADER,
   AUTH_REFUSALS,
   AUTHORIZER_CACHE_SECONDS,
   JOBS_TABLE,
   KEYS_TABLE,
+  statusOfApiError,
 } from '../../lambdas/core/contract';
 import { openApiDocument } from '../../lambdas/core/openapi';
 import { apiRoutesFromTemplate } from '../../local/apiRoutes';
@@ -262,18 +264,68 @@ describe('Infra: api routes', () => {
         RestApiId: { Ref: logicalIdOfType(built.json, 'AWS::ApiGateway::RestApi') },
       });
       const body = JSON.parse((properties.ResponseTemplates as Record<string, string>)['application/json'] ?? '');
-      expect(body, type).toEqual({ error: { code: refusal.code, message: refusal.message } });
+      expect(body, type).toEqual({ error: refusal.message, error_code: refusal.code, details: [] });
     }
     expect([AUTH_REFUSALS.missing.status, AUTH_REFUSALS.refused.status]).toEqual([401, 403]);
   });
 
-  it('shapes the gateway’s own errors like the handlers’ `{error:{code,message}}`', () => {
-    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
-      built.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: type,
-        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":\\{"code":') },
-      });
+  /** Each gateway response: its type, status (undefined: API Gateway's own) and body as API Gateway renders it. */
+  const gatewayAnswers = () =>
+    resourcesOfType(built.json, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => {
+      const template = (response.Properties.ResponseTemplates as Record<string, string>)['application/json'] ?? '';
+      // The one reference a template may hold: API Gateway's message, a quoted JSON string.
+      const rendered = template.replaceAll('$context.error.messageString', JSON.stringify('Gateway says no'));
+      return {
+        type: String(response.Properties.ResponseType),
+        status: response.Properties.StatusCode as string | undefined,
+        template,
+        body: JSON.parse(rendered) as unknown,
+        headers: response.Properties.ResponseParameters,
+      };
+    });
+
+  it("answers every refusal of the gateway itself in the handlers' shape, with a code of the contract and its status", () => {
+    const answers = gatewayAnswers();
+
+    for (const answer of answers) {
+      const body = errorBodySchema.strict().parse(answer.body);
+      expect(answer.headers, answer.type).toEqual({ 'gatewayresponse.header.Content-Type': "'application/json'" });
+      expect(answer.template.replaceAll('$context.error.messageString', ''), answer.type).not.toMatch(/[$#]/);
+      if (answer.status !== undefined)
+        expect(answer.status, answer.type).toBe(String(statusOfApiError(body.error_code)));
     }
+    const byType = Object.fromEntries(
+      answers.map((answer) => [answer.type, { status: answer.status, code: (answer.body as ErrorBody).error_code }]),
+    );
+    expect(byType).toEqual({
+      UNAUTHORIZED: { status: '401', code: 'unauthorized' },
+      ACCESS_DENIED: { status: '403', code: 'forbidden' },
+      MISSING_AUTHENTICATION_TOKEN: { status: '404', code: 'not_found' },
+      BAD_REQUEST_BODY: { status: '400', code: 'invalid_request' },
+      BAD_REQUEST_PARAMETERS: { status: '400', code: 'invalid_request' },
+      REQUEST_TOO_LARGE: { status: '413', code: 'payload_too_large' },
+      UNSUPPORTED_MEDIA_TYPE: { status: '415', code: 'unsupported_media_type' },
+      THROTTLED: { status: '429', code: 'throttled' },
+      INTEGRATION_FAILURE: { status: '502', code: 'bad_gateway' },
+      INTEGRATION_TIMEOUT: { status: '504', code: 'gateway_timeout' },
+      AUTHORIZER_FAILURE: { status: '500', code: 'internal_error' },
+      AUTHORIZER_CONFIGURATION_ERROR: { status: '500', code: 'internal_error' },
+      // The catch-alls keep API Gateway's status and message.
+      DEFAULT_4XX: { status: undefined, code: 'bad_request' },
+      DEFAULT_5XX: { status: undefined, code: 'internal_error' },
+    });
+  });
+
+  it("keeps API Gateway's message in the catch-alls and names the body in a body it refuses", () => {
+    const answers = Object.fromEntries(gatewayAnswers().map((answer) => [answer.type, answer.body]));
+
+    expect(answers.DEFAULT_4XX).toEqual({ error: 'Gateway says no', error_code: 'bad_request', details: [] });
+    expect(answers.DEFAULT_5XX).toEqual({ error: 'Gateway says no', error_code: 'internal_error', details: [] });
+    expect(answers.BAD_REQUEST_BODY).toEqual({
+      error: 'Invalid request: body must be a JSON object',
+      error_code: 'invalid_request',
+      details: [{ field: 'body', rule: 'must be a JSON object' }],
+    });
   });
 });
 

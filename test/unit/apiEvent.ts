@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { expect } from 'vitest';
+import { type ErrorBody, errorBodySchema } from '../../lambdas/core/apiViews';
+import { statusOfApiError } from '../../lambdas/core/contract/apiErrors';
 import { OWNER } from './fakeJobsTable';
 
 /** The default execute-api domain the events arrive on (stage prefix /prod). */
@@ -101,6 +103,12 @@ export function bodyOf(response: APIGatewayProxyResult): Record<string, unknown>
   return JSON.parse(response.body) as Record<string, unknown>;
 }
 
-/** The `error` of an error answer. */
-export const errorOf = (response: APIGatewayProxyResult) =>
-  bodyOf(response).error as { code: string; message: string; details?: { field: string; rule: string }[] };
+/**
+ * The body of an error answer, after checking it has Segmind's shape
+ * (`{error, error_code, details}` and nothing else) and its code's status.
+ */
+export function errorOf(response: APIGatewayProxyResult): ErrorBody {
+  const body = errorBodySchema.strict().parse(bodyOf(response));
+  expect(response.statusCode).toBe(statusOfApiError(body.error_code));
+  return body;
+}

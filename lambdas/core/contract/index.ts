@@ -2,6 +2,7 @@
  * The contract infra, the Lambdas, the local stack and the CLI share: each fact
  * that both sides of the deploy boundary must agree on lives in one place here.
  */
+export * from './apiErrors';
 export * from './env';
 export * from './errorRegistry';
 export * from './events';

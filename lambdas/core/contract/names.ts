@@ -1,5 +1,7 @@
 /** Facts about resources that infra creates and the Lambdas, the local stack and the CLI use. */
 
+import { API_ERROR_CODES, type ApiErrorCode } from './apiErrors';
+
 /** The jobs table's keys and its indexes. */
 export const JOBS_TABLE = {
   partitionKey: 'id',
@@ -29,10 +31,18 @@ export const API_KEY_HEADER = 'x-api-key';
 /** What API Gateway answers when the authorizer refuses; the local API answers the same. */
 export const AUTH_REFUSALS = {
   /** No key at all: API Gateway answers before calling the authorizer. */
-  missing: { status: 401, code: 'unauthorized', message: `An ${API_KEY_HEADER} header is required` },
+  missing: {
+    status: API_ERROR_CODES.unauthorized.status,
+    code: 'unauthorized',
+    message: `An ${API_KEY_HEADER} header is required`,
+  },
   /** A key the authorizer does not accept: unknown or revoked. */
-  refused: { status: 403, code: 'forbidden', message: `The ${API_KEY_HEADER} is unknown or revoked` },
-} as const;
+  refused: {
+    status: API_ERROR_CODES.forbidden.status,
+    code: 'forbidden',
+    message: `The ${API_KEY_HEADER} is unknown or revoked`,
+  },
+} as const satisfies Record<string, { status: number; code: ApiErrorCode; message: string }>;
 
 /** Seconds API Gateway caches the authorizer's answer for one key: a revoked key stops working within it. */
 export const AUTHORIZER_CACHE_SECONDS = 300;

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   cancelledView,
   cancelledViewSchema,
+  errorBodySchema,
+  errorView,
   listView,
   listViewSchema,
   resultView,
@@ -13,6 +15,7 @@ import {
   uploadView,
   uploadViewSchema,
 } from '../../../lambdas/core/apiViews';
+import { API_ERROR_CODES } from '../../../lambdas/core/contract/apiErrors';
 import { type Job, jobStatuses } from '../../../lambdas/core/job';
 import { openApiDocument } from '../../../lambdas/core/openapi';
 import { parseTransitionRequest } from '../../../lambdas/core/schemas';
@@ -70,15 +73,58 @@ describe('Core: OpenAPI document', () => {
       '401',
       '403',
       '409',
+      '413',
       '415',
       '429',
       '500',
     ]);
-    expect(responseCodes('/v2/requests/{id}/status', 'get')).toEqual(['200', '400', '401', '403', '404', '422', '500']);
-    expect(responseCodes('/v2/requests/{id}', 'get')).toEqual(['200', '400', '401', '403', '404', '422', '500']);
-    expect(responseCodes('/v2/requests/{id}', 'delete')).toEqual(['200', '400', '401', '403', '404', '409', '500']);
-    expect(responseCodes('/v2/requests', 'get')).toEqual(['200', '400', '401', '403', '500']);
-    expect(responseCodes('/v2/uploads', 'post')).toEqual(['201', '400', '401', '403', '415', '500']);
+    const read = ['200', '400', '401', '403', '404', '422', '429', '500'];
+    expect(responseCodes('/v2/requests/{id}/status', 'get')).toEqual(read);
+    expect(responseCodes('/v2/requests/{id}', 'get')).toEqual(read);
+    expect(responseCodes('/v2/requests/{id}', 'delete')).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '429',
+      '500',
+    ]);
+    expect(responseCodes('/v2/requests', 'get')).toEqual(['200', '400', '401', '403', '429', '500']);
+    expect(responseCodes('/v2/uploads', 'post')).toEqual(['201', '400', '401', '403', '413', '415', '429', '500']);
+  });
+
+  it("describes every error answer with the Error schema, in Segmind's shape with error_code an enum of the contract's codes", () => {
+    const errorAnswers = Object.values(doc.paths)
+      .flatMap((methods) => Object.values(methods))
+      .flatMap((op) => Object.entries(op.responses as Record<string, Json>))
+      .filter(([status]) => Number(status) >= 400 && status !== '422')
+      .map(([, answer]) => {
+        const shared = /^#\/components\/responses\/(.+)$/.exec(String(answer.$ref ?? ''))?.[1];
+        return shared ? ((doc.components.responses as Record<string, Json>)[shared] ?? {}) : answer;
+      });
+
+    expect(errorAnswers.length).toBeGreaterThan(30);
+    for (const answer of errorAnswers) {
+      expect(answer.content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/Error' } } });
+    }
+    expect(schemas.Error).toMatchObject({
+      type: 'object',
+      required: ['error', 'error_code', 'details'],
+      properties: {
+        error: { type: 'string' },
+        error_code: { type: 'string', enum: Object.keys(API_ERROR_CODES) },
+        details: {
+          type: 'array',
+          items: { type: 'object', required: ['field', 'rule'], properties: { field: {}, rule: {} } },
+        },
+      },
+    });
+    expect(Object.keys(schemas.Error?.properties as Json)).toEqual(['error', 'error_code', 'details']);
+    expect(schemas.Error?.properties).toMatchObject({
+      error_code: { description: expect.stringContaining('`tenant_limit_exceeded` (429)') },
+    });
   });
 
   it('takes the submit body from the zod schema as a client may send it (defaults optional, unknown fields refused)', () => {
@@ -209,6 +255,14 @@ describe('Core: the answers match the schemas the document is generated from', (
     ['result (completed)', resultViewSchema, resultView(completed, video)],
     ['result (running)', resultViewSchema, resultView(job({ status: 'PROCESSING', phase: 'generating' }), undefined)],
     ['result (failed)', resultViewSchema, resultView(failed, undefined)],
+    [
+      'error',
+      errorBodySchema,
+      errorView('invalid_request', 'Invalid request: seed must be between 1 and 999999', [
+        { field: 'seed', rule: 'must be between 1 and 999999' },
+      ]),
+    ],
+    ['error (no details)', errorBodySchema, errorView('not_found', 'No request with id x')],
     [
       'upload',
       uploadViewSchema,

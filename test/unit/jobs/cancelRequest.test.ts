@@ -150,7 +150,7 @@ describe('Handler: DELETE /v2/requests/{id}', () => {
 
     // Assert
     expect(response.statusCode).toBe(409);
-    expect(errorOf(response)).toEqual({ code: 'conflict', message: expect.stringMatching(message) });
+    expect(errorOf(response)).toEqual({ error_code: 'conflict', error: expect.stringMatching(message), details: [] });
     expect(stopsSent()).toEqual([]);
     expect(rows.get(JOB_ID)).toEqual(before);
   });
@@ -168,7 +168,7 @@ describe('Handler: DELETE /v2/requests/{id}', () => {
 
     // Assert
     expect(response.statusCode).toBe(409);
-    expect(errorOf(response).message).toMatch(/already COMPLETED/);
+    expect(errorOf(response).error).toMatch(/already COMPLETED/);
     expect(rows.get(JOB_ID)).toMatchObject({ status: 'COMPLETED' });
   });
 
@@ -181,7 +181,7 @@ describe('Handler: DELETE /v2/requests/{id}', () => {
 
     // Assert
     expect(response.statusCode).toBe(404);
-    expect(errorOf(response).code).toBe('not_found');
+    expect(errorOf(response).error_code).toBe('not_found');
     expect(stopsSent()).toEqual([]);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });

@@ -126,9 +126,9 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
 
     // Assert
     expect(response.statusCode).toBe(400);
-    const { error } = bodyOf(response) as { error: { code: string; message: string; details: unknown } };
-    expect(error.code).toBe('invalid_request');
-    expect(error.message).toContain(field);
+    const error = errorOf(response);
+    expect(error.error_code).toBe('invalid_request');
+    expect(error.error).toContain(field);
     expect(error.details).toContainEqual({ field, rule: expect.stringMatching(rule) });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -146,7 +146,7 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
 
     // Assert
     expect(response.statusCode).toBe(415);
-    expect(bodyOf(response)).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    expect(errorOf(response)).toMatchObject({ error_code: 'unsupported_media_type' });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -170,7 +170,7 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
 
     // Assert
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toMatchObject({ error: { code: 'invalid_json' } });
+    expect(errorOf(response)).toMatchObject({ error_code: 'invalid_json' });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -180,7 +180,7 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
 
     // Assert
     expect(response.statusCode).toBe(401);
-    expect(bodyOf(response)).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(errorOf(response)).toMatchObject({ error_code: 'unauthorized' });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -194,7 +194,7 @@ describe('Handler: POST /v2/pixverse-5-transition', () => {
 
     // Assert
     expect(response.statusCode).toBe(500);
-    expect(bodyOf(response)).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+    expect(errorOf(response)).toEqual({ error: 'Internal server error', error_code: 'internal_error', details: [] });
     expect(response.body).not.toContain('AccessDenied');
     expect(response.body).not.toContain('arn:aws');
     const [stored] = [...rows.values()];
@@ -216,8 +216,8 @@ describe('Handler: POST /v2/pixverse-5-transition over a spend limit', () => {
     expect(response.statusCode).toBe(429);
     expect(response.headers).toMatchObject({ 'retry-after': '30' });
     expect(errorOf(response)).toEqual({
-      code: 'tenant_limit_exceeded',
-      message: expect.stringMatching(/active jobs limit of 20 is reached/),
+      error_code: 'tenant_limit_exceeded',
+      error: expect.stringMatching(/active jobs limit of 20 is reached/),
       details: [{ field: 'maxActiveJobs', rule: 'at most 20 active (queued or running) jobs at a time' }],
     });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
@@ -244,7 +244,7 @@ describe('Handler: POST /v2/pixverse-5-transition over a spend limit', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(untilMidnight) - 5);
     expect(retryAfter).toBeLessThanOrEqual(Math.ceil(untilMidnight));
     expect(errorOf(response)).toMatchObject({
-      code: 'tenant_limit_exceeded',
+      error_code: 'tenant_limit_exceeded',
       details: [{ field: 'maxJobsPerDay', rule: 'at most 2 jobs per UTC day' }],
     });
     expect(rows.size).toBe(0);
@@ -376,8 +376,9 @@ describe('Handler: POST /v2/pixverse-5-transition with an Idempotency-Key', () =
     // Assert
     expect(response.statusCode).toBe(409);
     expect(errorOf(response)).toEqual({
-      code: 'idempotency_conflict',
-      message: expect.stringMatching(/Idempotency-Key was already used .* with a different body/),
+      error_code: 'idempotency_conflict',
+      error: expect.stringMatching(/Idempotency-Key was already used .* with a different body/),
+      details: [],
     });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
     expect(startsSent()).toEqual([]);
@@ -478,9 +479,9 @@ describe('Handler: POST /v2/pixverse-5-transition checks s3:// frames before the
   const expectRefused = (response: APIGatewayProxyResult, issues: { field: string; rule: RegExp }[]) => {
     expect(response.statusCode).toBe(400);
     const error = errorOf(response);
-    expect(error.code).toBe('invalid_request');
+    expect(error.error_code).toBe('invalid_request');
     expect(error.details).toEqual(issues.map(({ field, rule }) => ({ field, rule: expect.stringMatching(rule) })));
-    for (const { field } of issues) expect(error.message).toContain(field);
+    for (const { field } of issues) expect(error.error).toContain(field);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(startsSent()).toEqual([]);
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiEvent, bodyOf } from '../apiEvent';
+import { apiEvent, bodyOf, errorOf } from '../apiEvent';
 import { storedJob } from '../fakeJobsTable';
 import { lambdaContext } from '../lambdaContext';
 import { fakeJobsBackend, stubJobsEnv } from './fakeJobsBackend';
@@ -45,9 +45,9 @@ describe('Handler: GET /v2/requests/{id}/status', () => {
 
     // Assert
     expect(otherOwner.statusCode).toBe(404);
-    expect(bodyOf(otherOwner)).toMatchObject({ error: { code: 'not_found' } });
+    expect(errorOf(otherOwner)).toMatchObject({ error_code: 'not_found' });
     expect(unknown.statusCode).toBe(404);
-    expect(bodyOf(otherOwner).error).toEqual({ ...(bodyOf(unknown).error as object), message: expect.any(String) });
+    expect(errorOf(otherOwner)).toEqual({ ...errorOf(unknown), error: expect.any(String) });
   });
 
   it('answers 422 with the error and its code for a FAILED job', async () => {

@@ -126,7 +126,7 @@ describe('Handler: GET /v2/requests', () => {
 
     // Assert
     expect(response.statusCode).toBe(400);
-    expect(errorOf(response).details?.map((issue) => issue.field)).toEqual([field]);
+    expect(errorOf(response).details.map((issue) => issue.field)).toEqual([field]);
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 

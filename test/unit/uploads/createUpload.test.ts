@@ -118,7 +118,7 @@ describe('Handler: POST /v2/uploads', () => {
 
     // Assert
     expect(response.statusCode).toBe(400);
-    expect(errorOf(response).details?.map((issue) => issue.field)).toEqual([field]);
+    expect(errorOf(response).details.map((issue) => issue.field)).toEqual([field]);
   });
 
   it('says what content_length must be', async () => {
