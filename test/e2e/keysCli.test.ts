@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -8,46 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdFor } from '../../lambdas/core/tenants';
 import { uploadExampleFrames } from '../../local/clients';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { runCli } from './cliProcess';
 
-const repo = path.resolve(import.meta.dirname, '..', '..');
 const KEY_ID = /^Key id: +(key-[0-9a-f]{16})$/m;
 const ISSUED_KEY = /^ {2}(fb_[A-Za-z0-9_-]{43})$/m;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The environment of a fresh shell: none of the AWS or framebridge settings the
- * local stack put into this process for its handlers, and no AWS config files.
- */
-function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !/^(AWS_|FRAMEBRIDGE_|SEGMIND_)/.test(name));
-  return {
-    ...Object.fromEntries(kept),
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...extra,
-  };
-}
-
-/** `npx tsx cli/framebridge.ts keys …` as a user runs it; never throws on a failing exit code. */
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'cli/framebridge.ts', 'keys', ...args],
-      { cwd: repo, env: shellEnv(env), timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli('keys', args, env);
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

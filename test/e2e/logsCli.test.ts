@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransition, type TransitionOutcome } from '../../cli/runTransition';
 import { STATE_NAMES } from '../../lambdas/core/contract/states';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { type CliRun, runCli } from './cliProcess';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const frames = path.resolve(repo, 'examples', 'frames');
@@ -17,38 +17,7 @@ const FAILING_PROMPT = 'logs cli: the upstream answers a signed URL that is not 
 const SIGNED_QUERY =
   'X-Amz-Credential=AKIAEXAMPLE%2F20250301&X-Amz-Signature=0123456789abcdef&token=callback-token-1234';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A fresh shell's environment: none of the settings the local stack put into this process, no AWS config files. */
-function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(([name]) => !/^(AWS_|FRAMEBRIDGE_|SEGMIND_)/.test(name));
-  return {
-    ...Object.fromEntries(kept),
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...extra,
-  };
-}
-
-/** `npx tsx cli/framebridge.ts logs …` as a user runs it; never throws on a failing exit code. */
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'cli/framebridge.ts', 'logs', ...args],
-      { cwd: repo, env: shellEnv(env), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli('logs', args, env);
 
 const codeOf = (outcome: TransitionOutcome) => (outcome.status === 'FAILED' ? outcome.code : 'not failed');
 const UNREDACTED_SIGNATURE = /X-Amz-(Signature|Credential|Security-Token)=(?!\[redacted\])/;
