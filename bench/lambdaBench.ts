@@ -47,8 +47,8 @@ export interface LambdaMeasurement {
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const median = (values: readonly number[]) => {
+export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
@@ -131,7 +131,7 @@ function lambdaEnvironment(
 }
 
 /** Imports the bundle in a fresh process; answers the import's wall and CPU milliseconds (Node's start-up not included). */
-async function timeImport(bundle: string, env: Record<string, string>): Promise<{ ms: number; cpuMs: number }> {
+export async function timeImport(bundle: string, env: Record<string, string>): Promise<{ ms: number; cpuMs: number }> {
   const script =
     'const cpu = process.cpuUsage(); const started = performance.now(); await import(process.argv[1]);' +
     ' const ms = performance.now() - started; const { user, system } = process.cpuUsage(cpu);' +

@@ -6,6 +6,7 @@
 
 import type { CopyBenchResult } from './copyBench';
 import type { LambdaMeasurement } from './lambdaBench';
+import type { FloorMeasurement } from './lambdaFloor';
 import type { StatusBenchResult } from './statusBench';
 import type { StrategyRow } from './strategyRun';
 
@@ -18,6 +19,8 @@ export interface BenchResults {
   status: StatusBenchResult;
   copy: CopyBenchResult;
   lambdas: LambdaMeasurement[];
+  /** What each ingredient of a bundle costs on its own; absent in reports written before it was measured. */
+  lambdaFloor?: FloorMeasurement[];
 }
 
 export interface TargetCheck {
@@ -145,6 +148,21 @@ function lambdaTable(lambdas: readonly LambdaMeasurement[]): string[] {
   return lines;
 }
 
+/** The floor under the Lambda targets: each ingredient alone, built and imported as a function is. */
+function floorSection(floor: readonly FloorMeasurement[] | undefined): string[] {
+  if (!floor?.length) return [];
+  return [
+    '### What a bundle stands on',
+    '',
+    'Each ingredient alone, in a module that only imports it and builds what our handlers build at init (a client, a schema, a logger), bundled with the same esbuild options as the CDK bundling and imported the same way. "SDK unbundled" loads the same client from `node_modules` at run time, as a function using the Lambda runtime\'s own SDK would.',
+    '',
+    '| ingredient | bundle (KiB) | module init, median (ms) |',
+    '|---|---|---|',
+    ...floor.map((row) => `| ${row.ingredient} | ${fixed(row.bytes / 1024)} | ${fixed(row.initMsMedian)} |`),
+    '',
+  ];
+}
+
 /** The report as Markdown: targets first, then each measurement with its chart. */
 export function renderReport(results: BenchResults, checks: readonly TargetCheck[]): string {
   const { machine } = results;
@@ -196,6 +214,7 @@ export function renderReport(results: BenchResults, checks: readonly TargetCheck
     '',
     ...lambdaTable(results.lambdas),
     '',
+    ...floorSection(results.lambdaFloor),
     ...(results.status.notes.length + results.copy.notes.length > 0
       ? ['## Notes', '', ...[...results.status.notes, ...results.copy.notes].map((note) => `- ${note}`), '']
       : []),

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { addedLatencyVsTransitions, copyRssVsSize, latencyCdf } from './charts';
 import { runCopyBench } from './copyBench';
 import { runLambdaBench } from './lambdaBench';
+import { runLambdaFloor } from './lambdaFloor';
 import { runPollStrategies } from './pollStrategies';
 import { type BenchResults, CHART_FILES, checkTargets, renderReport } from './report';
 import { runStatusBench } from './statusBench';
@@ -51,6 +52,7 @@ const copy = await timed('copy', () =>
   runCopyBench(quick ? { sizes: [16, 256], repeats: 1 } : { sizes: [16, 256, 1024], repeats: 3 }),
 );
 const lambdas = await timed('lambda bundles', () => runLambdaBench({ samples: quick ? 5 : 10 }));
+const lambdaFloor = await timed('lambda floor', () => runLambdaFloor({ samples: quick ? 5 : 10 }));
 
 const results: BenchResults = {
   startedAt,
@@ -66,6 +68,7 @@ const results: BenchResults = {
   status,
   copy,
   lambdas,
+  lambdaFloor,
 };
 const checks = checkTargets(results);
 

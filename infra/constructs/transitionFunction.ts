@@ -16,7 +16,7 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
  * esbuild emits ESM, but some bundled CommonJS dependencies still call `require`
  * for Node built-ins; ESM has no `require`, so define one from `import.meta.url`.
  */
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as __framebridgeCreateRequire } from 'node:module'; const require = __framebridgeCreateRequire(import.meta.url);";
 
 /**
@@ -25,7 +25,7 @@ const ESM_REQUIRE_BANNER =
  * every bundle ~130 kB and ~20 ms of cold start (see the module). esbuild
  * resolves an alias from its working directory, which CDK sets to the project root.
  */
-const LAMBDA_CREDENTIALS_MODULE = './lambdas/adapters/lambdaCredentials.ts';
+export const LAMBDA_CREDENTIALS_MODULE = './lambdas/adapters/lambdaCredentials.ts';
 
 export interface TransitionFunctionProps {
   /**

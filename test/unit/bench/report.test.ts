@@ -122,4 +122,18 @@ describe('the benchmark report', () => {
     expect(markdown).toContain('| fixed-2s | ample (6000)');
     expect(markdown).toContain('![Added latency CDFs](charts/added-latency-cdf.svg)');
   });
+
+  it('renders the floor under the Lambda targets when it was measured, and nothing when it was not', () => {
+    const run = {
+      ...results(),
+      lambdaFloor: [
+        { ingredient: 'empty module', bytes: 165, initMsMedian: 8.4 },
+        { ingredient: 'S3 client', bytes: 287_192, initMsMedian: 88.4 },
+      ],
+    };
+    const markdown = renderReport(run, checkTargets(run));
+    expect(markdown).toContain('### What a bundle stands on');
+    expect(markdown).toContain('| S3 client | 280.5 | 88.4 |');
+    expect(renderReport(results(), checkTargets(results()))).not.toContain('What a bundle stands on');
+  });
 });
