@@ -6,6 +6,7 @@ import { tenantOfBareKey } from '../lambdas/core/tenants';
 import { apiRoutesFromTemplate } from './apiRoutes';
 import { startLocalApi } from './apiServer';
 import { startLocalDynamo } from './dynamodb';
+import { withFailureTags } from './emulator/failureTags';
 import { type EmulatorOptions, type SegmindEmulator, startSegmindEmulator } from './emulator/server';
 import { LocalEventBus } from './eventBus';
 import { seedApiKeys } from './keys';
@@ -55,7 +56,7 @@ export interface LocalStackOptions {
   segmindApiKey?: string;
   /** @default SEGMIND_BASE_URL or Segmind's own API */
   segmindBaseUrl?: string;
-  /** Emulator settings (only without a Segmind key). */
+  /** Emulator settings (only without a Segmind key). A `scenario` given here wins over the `[emulate:…]` prompt tags. */
   emulator?: Partial<Omit<EmulatorOptions, 'workDir'>>;
   /** Poll plan overrides. @default with the emulator and `emulatorPollShortcut`: first wait = its latency, then every second */
   pollFirstSeconds?: number;
@@ -149,6 +150,8 @@ async function startSegmind(options: LocalStackOptions, segmindApiKey: string | 
     apiKey: EMULATOR_KEY,
     latencySeconds: fixedLatency,
     ...options.emulator,
+    // The `[emulate:…]` prompt tags of emulator/failureTags.ts; a test's own scenario takes precedence.
+    scenario: withFailureTags(options.emulator?.scenario),
     workDir: path.join(dataDir, 'emulator'),
   });
   return { emulator, segmindUrl: emulator.url, emulatorLatency };

@@ -66,8 +66,13 @@ export class UpstreamRejectedError extends FramebridgeError {
     message: string,
   ) {
     // The status travels in the message: Lambda serialises only name and message,
-    // and the failure path needs it to pick the code.
-    super(`Segmind rejected the request (HTTP ${httpStatus}): ${message}`);
+    // and the failure path needs it to pick the code. A message that already
+    // says so (the provider's own) is kept as it is, not said twice.
+    super(
+      message.includes(`(HTTP ${httpStatus})`)
+        ? message
+        : `Segmind rejected the request (HTTP ${httpStatus}): ${message}`,
+    );
   }
   override get code(): JobFailureCode {
     return rejectionCodes[this.httpStatus];

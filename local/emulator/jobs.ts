@@ -21,6 +21,16 @@ export interface EmulatorScenario {
   videoFaults?: readonly VideoFault[];
   /** The result's video URL points at this URL instead of the emulator's file. */
   videoUrlOverride?: string;
+  /**
+   * Every submit of this body answers 400 with this message and bills nothing (unlike
+   * `submitFaults`, which are counted per prompt and let a later attempt through).
+   */
+  rejectSubmit?: string;
+  /**
+   * The job runs `factor` times its drawn latency, at least `minSeconds`. Only PROCESSING is
+   * stretched: the job leaves QUEUED as soon as a normal one would, so a client sees it generate.
+   */
+  slowdown?: { factor: number; minSeconds: number };
 }
 
 export interface Job {
@@ -32,6 +42,8 @@ export interface Job {
   submittedAt: number;
   /** This job's submit → COMPLETED time, drawn at submit. */
   latencyMs: number;
+  /** How long the job is QUEUED. @default a fifth of `latencyMs` */
+  queuedMs?: number;
   /** A failure known at submit (scenario or a deferred parameter check): shown once the latency is over. */
   plannedFailure?: string;
   /** A failure while downloading or rendering: shown as soon as it happens. */
@@ -52,6 +64,16 @@ export type MetricsShape = 'timing' | 'inference-only' | 'none';
 /** Share of the latency during which a job is QUEUED before it turns PROCESSING. */
 const QUEUED_SHARE = 0.2;
 
+const queuedMsOf = (job: Job): number => job.queuedMs ?? job.latencyMs * QUEUED_SHARE;
+
+/** A new job's latency and QUEUED time, from the latency drawn for it and its scenario's slowdown. */
+export function scenarioTiming(drawnMs: number, scenario: EmulatorScenario): { latencyMs: number; queuedMs: number } {
+  const queuedMs = drawnMs * QUEUED_SHARE;
+  const { slowdown } = scenario;
+  if (!slowdown) return { latencyMs: drawnMs, queuedMs };
+  return { latencyMs: Math.max(drawnMs * slowdown.factor, slowdown.minSeconds * 1000), queuedMs };
+}
+
 /**
  * A job's status at `now`, derived from timestamps rather than timers: nothing is left
  * scheduled to keep the process alive, and the answer is the same whenever it is asked.
@@ -64,7 +86,7 @@ export function jobStatus(job: Job, now: number): UpstreamStatus {
   if (job.error !== undefined) return 'FAILED';
   if (job.plannedFailure !== undefined && elapsed >= latencyMs) return 'FAILED';
   if (!job.scenario.neverFinish && job.renderedAt !== undefined && elapsed >= latencyMs) return 'COMPLETED';
-  return elapsed < latencyMs * QUEUED_SHARE ? 'QUEUED' : 'PROCESSING';
+  return elapsed < queuedMsOf(job) ? 'QUEUED' : 'PROCESSING';
 }
 
 export function jobError(job: Job): string {
@@ -86,7 +108,7 @@ export function jobMetrics(job: Job, shape: MetricsShape = 'timing'): Record<str
   if (shape === 'none') return null;
   const doneAt = completedAt(job) ?? job.submittedAt + job.latencyMs;
   const total = Math.round(doneAt - job.submittedAt) / 1000;
-  const queue = Math.round(job.latencyMs * QUEUED_SHARE) / 1000;
+  const queue = Math.round(queuedMsOf(job)) / 1000;
   const inference = Math.round((total - queue) * 1000) / 1000;
   return shape === 'inference-only'
     ? { inference_time: inference }

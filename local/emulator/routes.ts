@@ -7,7 +7,15 @@ import { UPSTREAM_STATUS_TABLE, type UpstreamStatus } from '../../lambdas/core/c
 import { applyHttpFault, applyVideoFault, type HttpFault } from './faults';
 import { HttpError, isPlainObject, readJsonBody, sendJson } from './http';
 import type { JobStore } from './jobStore';
-import { type EmulatorScenario, type Job, jobError, jobMetrics, type MetricsShape, shapeOutput } from './jobs';
+import {
+  type EmulatorScenario,
+  type Job,
+  jobError,
+  jobMetrics,
+  type MetricsShape,
+  scenarioTiming,
+  shapeOutput,
+} from './jobs';
 import { type RequestRateLimiter, sendTooManyRequests } from './rateLimit';
 import { deferredRejection, parseSubmitBody } from './request';
 
@@ -88,6 +96,7 @@ function submitOrFault(context: RouteContext, res: ServerResponse, body: unknown
   store.submitRequests += 1;
   if (!isPlainObject(body)) throw new HttpError(400, 'Request body must be a JSON object');
   const scenario = context.scenario?.(body) ?? {};
+  if (scenario.rejectSubmit !== undefined) throw new HttpError(400, scenario.rejectSubmit);
   // Counted per prompt: frame URLs are presigned afresh on every attempt.
   const attempt = store.nextAttempt(String(body.prompt));
   const fault = scenario.submitFaults?.[attempt - 1];
@@ -125,7 +134,7 @@ function submit(
     params: parsed.value,
     scenario,
     submittedAt: Date.now(),
-    latencyMs: context.store.latencyFor(body),
+    ...scenarioTiming(context.store.latencyFor(body), scenario),
     plannedFailure: scenario.fail ?? deferredRejection(parsed.value),
     statusReads: 0,
     resultReads: 0,

@@ -59,6 +59,15 @@ describe('Core: describeFailure', () => {
     expect(failure.message).toContain(`(HTTP ${status})`);
   });
 
+  it('says who rejected and the HTTP status once, however the message arrives', () => {
+    const fromProvider = new UpstreamRejectedError(400, 'Segmind rejected the submit (HTTP 400): prompt too long');
+    const bare = new UpstreamRejectedError(406, 'no credits');
+
+    expect(fromProvider.message).toBe('Segmind rejected the submit (HTTP 400): prompt too long');
+    expect(bare.message).toBe('Segmind rejected the request (HTTP 406): no credits');
+    expect([fromProvider.code, bare.code]).toEqual(['upstream_bad_request', 'upstream_insufficient_credits']);
+  });
+
   it('maps an UpstreamRejectedError message without a known status to upstream_bad_request', () => {
     const failure = describeFailure({
       jobId,
