@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Framebridge, FramebridgeError, JobFailedError, type TransitionRequest } from 'framebridge/client';
+import type * as z from 'zod';
 import { errorBodySchema } from '../lambdas/core/apiViews';
-import { tenantUploadsPrefix } from '../lambdas/core/uploads';
-import { localS3Client } from '../local/clients';
+import { transitionRequestSchema } from '../lambdas/core/schemas';
 import type { LocalStack } from '../local/stack';
 
 export interface TransitionOptions {
@@ -28,59 +27,63 @@ export type TransitionOutcome =
     }
   | { status: 'FAILED'; jobId: string; executionArn: string; code: string; message: string };
 
-const contentTypes: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-};
-
-/** A local frame goes to the tenant's uploads/<tenant id>/ and is passed as s3://; an https URL is passed as is. */
-async function frameUrl(stack: LocalStack, frame: string, tenantId: string): Promise<string> {
-  if (/^https:\/\//i.test(frame)) return frame;
-  const { endpoints } = stack;
-  const contentType = contentTypes[path.extname(frame).toLowerCase()];
-  if (!contentType) throw new Error(`${frame}: frames must be .png, .jpg, .jpeg or .webp files (or https URLs)`);
-  const body = await readFile(frame).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`Cannot read the frame ${frame}: ${error.code ?? error.message}`);
-  });
-  const key = `${tenantUploadsPrefix(tenantId)}${randomUUID()}/${path.basename(frame)}`;
-  const s3 = localS3Client(endpoints);
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: endpoints.bucket, Key: key, Body: body, ContentType: contentType }));
-  } finally {
-    s3.destroy();
-  }
-  return `s3://${endpoints.bucket}/${key}`;
-}
-
-async function apiJson(url: string, init: RequestInit & { apiKey: string }) {
-  const response = await fetch(url, {
-    ...init,
-    headers: { 'x-api-key': init.apiKey, 'content-type': 'application/json' },
-  });
-  const text = await response.text();
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${url} answered HTTP ${response.status} with a non-JSON body`);
-  }
-  return { status: response.status, body };
-}
-
-/** An error answer as a line for people: the message, its code, and each field and rule it names. */
-export function describeApiError(body: unknown): string {
-  const parsed = errorBodySchema.safeParse(body);
-  if (!parsed.success) return JSON.stringify(body);
-  const { error, error_code, details } = parsed.data;
+/** An error answer's fields as a line for people: the message, its code, and each field and rule it names. */
+function describeRefusal({
+  error,
+  error_code,
+  details,
+}: {
+  error: string;
+  error_code: string;
+  details: readonly { field: string; rule: string }[];
+}): string {
   const fields = details.map(({ field, rule }) => `${field} ${rule}`).join('; ');
   return `${error} [${error_code}]${fields && !error.includes(fields) ? ` (${fields})` : ''}`;
 }
 
+/** An error answer's body as a line for people; any other body as it came. */
+export function describeApiError(body: unknown): string {
+  const parsed = errorBodySchema.safeParse(body);
+  return parsed.success ? describeRefusal(parsed.data) : JSON.stringify(body);
+}
+
+/** A typed client error as a line for people, with what was refused and its HTTP status. */
+function refusalMessage(what: string, error: unknown): unknown {
+  if (!(error instanceof FramebridgeError) || error instanceof JobFailedError) return error;
+  const line = describeRefusal({ error: error.message, error_code: error.code, details: error.details });
+  return new Error(`${what} (HTTP ${error.status}): ${line}`, { cause: error });
+}
+
 /**
- * Runs one transition through the local API as any client would: submit, poll
- * the status with progress, fetch the result's presigned URL and the video.
+ * A numeric or named option, checked by the request schema's own rule for the
+ * field, so the body is typed; rules between fields (8 s is not for 1080p)
+ * are the API's to answer.
+ */
+function fieldOption<S extends z.ZodType>(schema: S, name: string, value: unknown): z.output<S> | undefined {
+  if (value === undefined) return undefined;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(`--${name} ${String(value)}: ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+  return parsed.data;
+}
+
+/** A local frame is uploaded through POST /v2/uploads and passed as its s3:// URI; an https URL is passed as is. */
+async function frameUrl(fb: Framebridge, frame: string): Promise<string> {
+  if (/^https:\/\//i.test(frame)) return frame;
+  const bytes = await readFile(frame).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`Cannot read the frame ${frame}: ${error.code ?? error.message}`);
+  });
+  // A File carries the name: the client passes it on when the API accepts it as the object's name.
+  const upload = await fb.uploads
+    .create(new File([bytes], path.basename(frame)))
+    .catch((error: unknown) => Promise.reject(refusalMessage(`The frame ${frame} was refused`, error)));
+  return upload.s3_uri;
+}
+
+/**
+ * Runs one transition through the local API with the TypeScript client, as any
+ * user of it would: upload the frames, submit, follow the progress, read the
+ * result and download the video from its presigned URL.
  */
 export async function runTransition(
   stack: LocalStack,
@@ -88,62 +91,60 @@ export async function runTransition(
   progress: (line: string) => void = () => undefined,
 ): Promise<TransitionOutcome> {
   const { endpoints } = stack;
-  const apiKey = endpoints.apiKeys[0] ?? '';
-  const body = {
+  const fb = new Framebridge({ baseUrl: endpoints.apiUrl, apiKey: endpoints.apiKeys[0] ?? '' });
+  const fields = transitionRequestSchema.shape;
+  const duration = fieldOption(fields.duration, 'duration', options.duration);
+  const quality = fieldOption(fields.quality, 'quality', options.quality);
+  const seed = fieldOption(fields.seed, 'seed', options.seed);
+  const body: TransitionRequest = {
     prompt: options.prompt,
-    first_frame_url: await frameUrl(stack, options.first, stack.ownerOf(apiKey)),
-    last_frame_url: await frameUrl(stack, options.last, stack.ownerOf(apiKey)),
-    ...(options.duration === undefined ? {} : { duration: options.duration }),
-    ...(options.quality === undefined ? {} : { quality: options.quality }),
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    first_frame_url: await frameUrl(fb, options.first),
+    last_frame_url: await frameUrl(fb, options.last),
+    ...(duration === undefined ? {} : { duration }),
+    ...(quality === undefined ? {} : { quality }),
+    ...(seed === undefined ? {} : { seed }),
     ...(options.sound === undefined ? {} : { sound_effect_switch: options.sound }),
   };
-  const submitted = await apiJson(`${endpoints.apiUrl}/v2/pixverse-5-transition`, {
-    method: 'POST',
-    apiKey,
-    body: JSON.stringify(body),
-  });
-  if (submitted.status !== 202)
-    throw new Error(`The request was refused (HTTP ${submitted.status}): ${describeApiError(submitted.body)}`);
-  const jobId = String(submitted.body.request_id);
   // Each execution has a name of its own (not the job id): find it by the job it ran.
-  const executionArnOf = () => stack.stepFunctions.ofJob(endpoints.stateMachineArn, jobId).at(-1)?.executionArn ?? '';
+  const executionArnOf = (jobId: string) =>
+    stack.stepFunctions.ofJob(endpoints.stateMachineArn, jobId).at(-1)?.executionArn ?? '';
+
+  const submitted = await fb.transitions
+    .submit(body)
+    .catch((error: unknown) => Promise.reject(refusalMessage('The request was refused', error)));
+  const jobId = submitted.request_id;
   progress(`Submitted job ${jobId}\n`);
 
   const started = Date.now();
-  const interactive = process.stdout.isTTY === true;
-  let lastLine = '';
-  for (;;) {
-    const { body: status } = await apiJson(String(submitted.body.status_url), { apiKey });
-    const line = `  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${String(status.status).padEnd(10)} ${String(status.phase ?? '')}`;
-    if (interactive) progress(`\r${line.padEnd(lastLine.length)}`);
-    else if (line.slice(9) !== lastLine.slice(9)) progress(`${line}\n`);
-    lastLine = line;
-    if (status.status === 'FAILED') {
-      if (interactive) progress('\n');
-      return {
-        status: 'FAILED',
-        jobId,
-        executionArn: executionArnOf(),
-        code: String(status.error_code ?? 'unknown'),
-        message: String(status.error ?? ''),
-      };
-    }
-    if (status.status === 'COMPLETED') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  try {
+    await fb.transitions.wait(jobId, {
+      onProgress: (status) => {
+        const elapsed = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+        progress(`  ${elapsed} s  ${status.status.padEnd(10)} ${status.phase}\n`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof JobFailedError)) throw error;
+    return {
+      status: 'FAILED',
+      jobId,
+      executionArn: executionArnOf(jobId),
+      code: error.code,
+      message: error.job.error ?? '',
+    };
   }
-  if (interactive) progress('\n');
 
-  const { body: result } = await apiJson(String(submitted.body.response_url), { apiKey });
-  const output = result.output as { video_url: string; s3_uri: string };
-  const video = await fetch(output.video_url);
+  const result = await fb.transitions.result(jobId);
+  if (!('output' in result && result.output))
+    throw new Error(`Job ${jobId} completed without an output: ${JSON.stringify(result)}`);
+  const video = await fetch(result.output.video_url);
   if (!video.ok) throw new Error(`Downloading the video failed: HTTP ${video.status}`);
   return {
     status: 'COMPLETED',
     jobId,
-    executionArn: executionArnOf(),
-    s3Uri: output.s3_uri,
-    videoUrl: output.video_url,
+    executionArn: executionArnOf(jobId),
+    s3Uri: result.output.s3_uri,
+    videoUrl: result.output.video_url,
     video: Buffer.from(await video.arrayBuffer()),
   };
 }

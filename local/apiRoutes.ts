@@ -14,6 +14,10 @@ export interface ApiRoute {
   functionName?: string;
   /** The REQUEST authorizer that guards the route, if any. */
   authorizer?: RouteAuthorizer;
+  /** Whether API Gateway streams the function's answer (`responseTransferMode: STREAM`). */
+  streaming?: boolean;
+  /** The function's timeout: how long a streamed answer may last. */
+  timeoutSeconds?: number;
 }
 
 export interface RouteAuthorizer {
@@ -72,13 +76,18 @@ export function apiRoutesFromTemplate(template: { Resources: Resources }): ApiRo
       const props = method.Properties ?? {};
       const integration = (props.Integration ?? {}) as Record<string, unknown>;
       const functionId = integration.Type === 'AWS_PROXY' ? findGetAttTarget(integration.Uri) : undefined;
-      const handler = functionId ? resources[functionId]?.Metadata?.[HANDLER_METADATA_KEY] : undefined;
+      const fn = functionId ? resources[functionId] : undefined;
+      const handler = fn?.Metadata?.[HANDLER_METADATA_KEY];
+      const timeout = fn?.Properties?.Timeout;
       return {
         method: String(props.HttpMethod),
+        // The root resource has no path part of its own: `GET /`.
         path: pathOf(refOf(props.ResourceId)) || '/',
         authorizer: authorizerOf(resources, props),
         handler: typeof handler === 'string' ? handler : undefined,
         functionName: functionId,
+        streaming: integration.ResponseTransferMode === 'STREAM',
+        timeoutSeconds: typeof timeout === 'number' ? timeout : undefined,
       };
     })
     .filter((route) => route.method !== 'OPTIONS');

@@ -6,10 +6,14 @@ import { errorView } from '../lambdas/core/apiViews';
 import { type ApiErrorCode, statusOfApiError } from '../lambdas/core/contract/apiErrors';
 import { runAuthorizer } from './apiAuthorizer';
 import { type ApiRoute, matchRoute } from './apiRoutes';
-import { invokeLambda } from './lambdaRuntime';
+import { invokeLambda, invokeStreamingLambda } from './lambdaRuntime';
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's integration timeout for an answer it buffers. */
+const BUFFERED_TIMEOUT_MS = 29_000;
+/** Lambda's default timeout, for a streamed route whose function names none. */
+const DEFAULT_FUNCTION_TIMEOUT_S = 3;
 
 export interface LocalApiOptions {
   routes: readonly ApiRoute[];
@@ -132,11 +136,17 @@ export async function startLocalApi(options: LocalApiOptions) {
         return;
       }
       const event = toEvent(request, url, route, params, body, authorized?.context);
+      const functionName = route.functionName ?? route.handler;
+      if (route.streaming) {
+        // A streamed answer lasts as long as its function may run, not API Gateway's 29 s.
+        const timeoutMs = (route.timeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_S) * 1000;
+        return await invokeStreamingLambda(route.handler, functionName, event, timeoutMs, response);
+      }
       const result = (await invokeLambda(
         route.handler,
-        route.functionName ?? route.handler,
+        functionName,
         event,
-        29_000,
+        BUFFERED_TIMEOUT_MS,
       )) as APIGatewayProxyResult;
       response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
       response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);

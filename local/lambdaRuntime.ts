@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { installAwsLambdaGlobal, isStreamingHandler, LocalResponseStream } from './streamingResponse';
+
+// Handler modules call `awslambda.streamifyResponse` as they load, as in Lambda.
+installAwsLambdaGlobal();
 
 /** Repository root: handler paths in the template's metadata are relative to it. */
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -94,4 +100,55 @@ export async function invokeLambda(
   } finally {
     noteUsage(functionName, startedAt);
   }
+}
+
+/** Whether a handler module streams its response (`awslambda.streamifyResponse`). */
+export async function isStreamingLambda(handlerPath: string): Promise<boolean> {
+  return isStreamingHandler(await loadHandler(handlerPath));
+}
+
+/**
+ * Invokes a streaming handler the way Lambda and API Gateway's STREAM mode
+ * would: what it writes reaches `response` as it is written. The function's
+ * timeout ends the response where it stands, as Lambda ends the stream; a
+ * handler that fails before sending its head is the caller's 502. Resolves when
+ * the response is done (or the client left).
+ */
+export async function invokeStreamingLambda(
+  handlerPath: string,
+  functionName: string,
+  event: unknown,
+  timeoutMs: number,
+  response: http.ServerResponse,
+): Promise<void> {
+  const handler = await loadHandler(handlerPath);
+  if (!isStreamingHandler(handler)) throw new Error(`${handlerPath} is not a streaming handler`);
+  const payload = JSON.parse(JSON.stringify(event ?? null));
+  const stream = new LocalResponseStream(response);
+  const startedAt = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const run = handler(payload, stream, lambdaContext(functionName, timeoutMs)).finally(() =>
+    noteUsage(functionName, startedAt),
+  );
+  try {
+    if ((await Promise.race([run, timedOut])) === 'timeout') {
+      run.catch(() => undefined);
+      stream.destroy();
+      response.destroy();
+      return;
+    }
+  } catch (error) {
+    if (!response.headersSent) throw new LambdaFunctionError(error);
+    stream.destroy();
+    response.destroy();
+    return;
+  } finally {
+    clearTimeout(timer);
+  }
+  // A handler may return before its stream is done; Lambda ends the stream for it.
+  if (!stream.writableEnded && !stream.destroyed) stream.end();
+  await finished(stream).catch(() => undefined);
 }

@@ -51,6 +51,13 @@ async function startFaultProxy(targetPort: number, plan: () => S3FaultPlan | und
 }
 
 /**
+ * The playground page (served by the local API on another port) PUTs frames to
+ * presigned URLs, as the deployed bucket's CORS rule allows the API's origin.
+ */
+const LOCAL_CORS =
+  '<CORSConfiguration><CORSRule><AllowedOrigin>http://127.0.0.1:*</AllowedOrigin><AllowedOrigin>http://localhost:*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>content-type</AllowedHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>';
+
+/**
  * s3rver on loopback, with the bucket pre-created (CreateBucket through the SDK fails on it).
  * Listing (ListObjects V1/V2, delimiters, paging) relies on the patched s3rver: checked here.
  */
@@ -62,7 +69,7 @@ export async function startLocalS3(directory: string, bucket: string) {
     silent: true,
     directory,
     vhostBuckets: false,
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: [{ name: bucket, configs: [LOCAL_CORS] }],
   });
   const { port } = await server.run();
   try {

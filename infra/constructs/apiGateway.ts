@@ -202,7 +202,7 @@ export function acknowledgeApiFindings(api: RestApi): void {
     {
       id: 'AwsSolutions-APIG4',
       reason:
-        'Every /v2 route is authorized by a REQUEST authorizer on the x-api-key header (each key belongs to a tenant), as in the Segmind v2 API this is a drop-in for; GET /healthz (liveness) and GET /openapi.json (the API description) are public on purpose.',
+        'Every /v2 route is authorized by a REQUEST authorizer on the x-api-key header (each key belongs to a tenant), as in the Segmind v2 API this is a drop-in for; GET /healthz (liveness), GET /openapi.json (the API description) and GET / (the playground page, which asks for a key and sends it with its API calls) are public on purpose.',
     },
     {
       id: 'AwsSolutions-COG4',

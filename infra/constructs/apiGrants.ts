@@ -60,4 +60,15 @@ export const API_GRANTS: Readonly<Record<ApiFunctionName, (fn: TransitionFunctio
         'Presigns PUT URLs for uploads/{upload id}/{name}, a fresh prefix per upload chosen at run time, so the grant is the uploads/ prefix, write only.',
     }),
   getOpenApi: () => {},
+  streamEvents: (fn, on) => bindJobsTable(fn, on.table, 'read'),
+  syncTransition: (fn, on) => {
+    API_GRANTS.createTransition(fn, on);
+    bindBucketObjects(fn, on.bucket, {
+      actions: ['s3:GetObject'],
+      keyPattern: 'jobs/*',
+      reason:
+        'Streams jobs/{id}/video.mp4 of the job it just created into the response; job ids are only known at run time, so the grant is the jobs/ prefix, read only.',
+    });
+  },
+  getPlayground: () => {},
 };

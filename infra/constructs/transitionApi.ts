@@ -9,6 +9,7 @@ import {
   type MethodOptions,
   type RequestAuthorizer,
   type RequestValidator,
+  ResponseTransferMode,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -21,7 +22,7 @@ import type { TenantLimits } from '../../lambdas/core/tenants';
 import { apiAuthorizer } from './apiAuthorizer';
 import { accessLogFormat, acknowledgeApiFindings, addErrorResponses, addHealthCheck } from './apiGateway';
 import { API_GRANTS } from './apiGrants';
-import { API_ROUTES, type ApiFunctionName, SUBMIT_PATH } from './apiRoutes';
+import { API_ROUTES, type ApiFunctionName, SUBMIT_PATH, SYNC_SUBMIT_PATH } from './apiRoutes';
 import { TransitionFunction } from './transitionFunction';
 
 export interface TransitionApiProps {
@@ -115,6 +116,10 @@ export class TransitionApi extends Construct {
             throttlingRateLimit: limits.submitRateLimit,
             throttlingBurstLimit: limits.submitBurstLimit,
           },
+          [`/${SYNC_SUBMIT_PATH}/POST`]: {
+            throttlingRateLimit: limits.submitRateLimit,
+            throttlingBurstLimit: limits.submitBurstLimit,
+          },
         },
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
@@ -148,6 +153,7 @@ function createApiFunctions(scope: Construct, props: TransitionApiProps): Record
       description: route.description,
       timeout: route.timeout,
       reservedConcurrentExecutions: route.reservedConcurrency,
+      commandHooks: route.commandHooks,
     });
     API_GRANTS[route.functionName](fn, props);
     functions[route.functionName] = fn;
@@ -213,8 +219,10 @@ function addRoutes(
           requestParameters: route.parameters,
         }
       : {};
-    api.root
-      .resourceForPath(route.path)
-      .addMethod(route.method, new LambdaIntegration(functions[route.functionName]), options);
+    const integration = new LambdaIntegration(
+      functions[route.functionName],
+      route.streaming ? { responseTransferMode: ResponseTransferMode.STREAM, timeout: route.timeout } : {},
+    );
+    api.root.resourceForPath(route.path).addMethod(route.method, integration, options);
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { HANDLER_METADATA_KEY } from '../../lambdas/core/contract/names';
@@ -57,6 +57,12 @@ export interface TransitionFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Commands run around esbuild, in the project root, for files the handler
+   * reads beside its bundle (for example the playground page's script).
+   * @default - none
+   */
+  readonly commandHooks?: ICommandHooks;
 }
 
 /**
@@ -111,6 +117,7 @@ export class TransitionFunction extends NodejsFunction {
         sourcesContent: false,
         externalModules: [],
         esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}`] },
+        commandHooks: props.commandHooks,
       },
     });
     this.handlerEntry = entry;

@@ -1,5 +1,13 @@
-import { Duration, FeatureFlags, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Aws, Duration, FeatureFlags, Token, Validations } from 'aws-cdk-lib';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type CorsRule,
+  HttpMethods,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 
@@ -19,7 +27,17 @@ export interface VideoBucketProps {
    * @default 90
    */
   readonly accessLogRetentionDays?: number;
+  /**
+   * Web origins whose pages may PUT frames to the presigned upload URLs (the
+   * playground page, served at `/` of the API). CORS only lets a browser send
+   * the request: every upload still needs a URL presigned for it.
+   * @default - any API Gateway API of the stack's region (`https://*.execute-api.<region>.<url suffix>`), so the API's own default URL; name a custom domain here
+   */
+  readonly uploadOrigins?: readonly string[];
 }
+
+/** How long a browser may cache the bucket's answer to a CORS preflight. */
+const CORS_MAX_AGE_SECONDS = 3600;
 
 /**
  * The bucket for frames and finished videos: private, TLS only, S3-managed
@@ -36,6 +54,9 @@ export class VideoBucket extends Construct {
     this.retentionDays = positiveDays('retentionDays', props.retentionDays ?? 30);
     const uploadRetentionDays = positiveDays('uploadRetentionDays', props.uploadRetentionDays ?? 7);
     const accessLogRetentionDays = positiveDays('accessLogRetentionDays', props.accessLogRetentionDays ?? 90);
+    const uploadOrigins = validOrigins(
+      props.uploadOrigins ?? [`https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`],
+    );
 
     this.accessLogBucket = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -68,6 +89,7 @@ export class VideoBucket extends Construct {
         { id: 'expire-uploads', prefix: 'uploads/', expiration: Duration.days(uploadRetentionDays) },
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
+      cors: [uploadCorsRule(uploadOrigins)],
     });
     // EventBridge notifications set on the bucket itself: the same effect as the
     // L2 `eventBridgeEnabled: true`, without the BucketNotificationsHandler
@@ -78,6 +100,34 @@ export class VideoBucket extends Construct {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
   }
+}
+
+/**
+ * The playground's uploads: a PUT with the signed content type. Videos play
+ * in a plain `<video>` element (no CORS request), so GET is not needed.
+ */
+function uploadCorsRule(origins: readonly string[]): CorsRule {
+  return {
+    id: 'browser-uploads',
+    allowedMethods: [HttpMethods.PUT],
+    allowedOrigins: [...origins],
+    allowedHeaders: ['content-type'],
+    maxAge: CORS_MAX_AGE_SECONDS,
+  };
+}
+
+/** Each origin as S3 takes it: scheme and host (one `*` at most), no path. */
+function validOrigins(origins: readonly string[]): readonly string[] {
+  if (origins.length === 0) throw new Error('VideoBucket: uploadOrigins must name at least one origin.');
+  for (const origin of origins) {
+    if (Token.isUnresolved(origin)) continue;
+    if (!/^https?:\/\/[^/?#\s]+$/.test(origin) || (origin.match(/\*/g) ?? []).length > 1) {
+      throw new Error(
+        `VideoBucket: uploadOrigins must be origins such as 'https://play.example.com' (scheme and host, at most one '*', no path), got '${origin}'.`,
+      );
+    }
+  }
+  return origins;
 }
 
 function positiveDays(name: string, value: number): number {

@@ -1,8 +1,11 @@
 import * as z from 'zod';
 import { requestIdSchema } from './apiViews';
+import { ENV } from './contract/env';
 import { listQuerySchema } from './cursor';
 import { IDEMPOTENCY_HEADER, idempotencyKeySchema, REPLAYED_HEADER } from './idempotency';
 import { ACTIVE_LIMIT_RETRY_AFTER_SECONDS, TENANT_LIMIT_CODE } from './spendLimits';
+import { LAST_EVENT_ID_RULE } from './sse';
+import { DEFAULT_SYNC_WAIT_MS } from './streamLimits';
 import { UPLOAD_URL_TTL_SECONDS } from './uploads';
 
 /* The paths of the OpenAPI document: one function per route, from the same zod schemas the handlers parse. */
@@ -68,7 +71,9 @@ export function buildPaths(): Record<string, Record<string, Operation>> {
     '/v2/requests': listPath(),
     '/v2/requests/{id}': requestPath(),
     '/v2/requests/{id}/status': statusPath(),
+    '/v2/requests/{id}/events': eventsPath(),
     '/v2/uploads': uploadPath(),
+    '/v1/pixverse-5-transition': syncPath(),
     ...publicPaths(),
   };
 }
@@ -81,25 +86,12 @@ function submitPath(): Record<string, Operation> {
       summary: 'Submit a transition (Segmind v2 compatible)',
       description:
         'Validates the request (and checks s3:// frames) before anything is paid for, records the job and starts it. Poll status_url.',
-      parameters: [
-        {
-          name: IDEMPOTENCY_HEADER,
-          in: 'header',
-          required: false,
-          description: idempotencyKeySchema.meta()?.description,
-          schema: schemaOf(idempotencyKeySchema, 'input'),
-        },
-      ],
+      parameters: [idempotencyParameter()],
       requestBody: { required: true, content: json(ref('TransitionRequest')) },
       responses: {
         202: {
           description: 'Accepted; a replayed idempotent submit answers exactly as the original did',
-          headers: {
-            [REPLAYED_HEADER]: {
-              description: 'true when this answer replays an earlier submit with the same Idempotency-Key',
-              schema: { type: 'string', enum: ['true'] },
-            },
-          },
+          headers: replayedHeader,
           content: json(ref('Submitted')),
         },
         400: respond('BadRequest'),
@@ -111,6 +103,21 @@ function submitPath(): Record<string, Operation> {
     },
   };
 }
+
+const idempotencyParameter = () => ({
+  name: IDEMPOTENCY_HEADER,
+  in: 'header',
+  required: false,
+  description: idempotencyKeySchema.meta()?.description,
+  schema: schemaOf(idempotencyKeySchema, 'input'),
+});
+
+const replayedHeader = {
+  [REPLAYED_HEADER]: {
+    description: 'true when this answer replays an earlier submit with the same Idempotency-Key',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
 
 /** 429: a spend limit of the tenant is reached; a replayed idempotent submit is never refused. */
 function tenantLimitResponse(): Operation {
@@ -192,6 +199,92 @@ function statusPath(): Record<string, Operation> {
   };
 }
 
+/** GET /v2/requests/{id}/events */
+function eventsPath(): Record<string, Operation> {
+  const lastEventId = { type: 'string', pattern: '^[0-9]{1,16}$' };
+  return {
+    get: {
+      operationId: 'streamEvents',
+      summary: 'Live progress as server-sent events',
+      description: [
+        'One `status` event per change of (status, phase): `id: <n>`, `event: status`, `data:` the GET /v2/requests/{id}/status body.',
+        'The first event is the current state. A comment `: heartbeat` is sent every 15 s while nothing changes.',
+        'The stream closes right after the terminal event (COMPLETED or FAILED). It may also close earlier, at its own time limit (about 15 minutes), without a terminal event: reconnect with Last-Event-ID.',
+        'Event ids are decimal, strictly increasing, and the same for every stream of the job: with Last-Event-ID (or `last_event_id`) the stream skips the state the client already has.',
+        'A client that already has the terminal event gets 204 (EventSource stops reconnecting).',
+      ].join(' '),
+      parameters: [
+        idParameter,
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          description: `The id of the last event received; it ${LAST_EVENT_ID_RULE}`,
+          schema: lastEventId,
+        },
+        {
+          name: 'last_event_id',
+          in: 'query',
+          required: false,
+          description: 'As Last-Event-ID, for clients that cannot set headers; the header wins',
+          schema: lastEventId,
+        },
+      ],
+      responses: {
+        200: {
+          description: 'The event stream (API Gateway response streaming)',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        204: { description: 'The job is finished and the client already has its terminal event' },
+        400: respond('BadRequest'),
+        ...keyed,
+        404: respond('NotFound'),
+      },
+    },
+  };
+}
+
+/** POST /v1/pixverse-5-transition */
+function syncPath(): Record<string, Operation> {
+  return {
+    post: {
+      operationId: 'syncTransition',
+      summary: 'Submit and wait: answers the MP4 itself (Segmind v1 style)',
+      description: [
+        'The same body, Idempotency-Key and refusals as POST /v2/pixverse-5-transition; then waits for the job and streams the video.',
+        `It waits at most ${DEFAULT_SYNC_WAIT_MS / 1000} s by default (\`${ENV.syncWait}\`), below API Gateway's 5-minute idle timeout of a stream that has sent nothing.`,
+        'A job still running then, or a video too large to stream in the time left, answers 202 with the v2 submit body: continue with status_url. The job runs on either way.',
+      ].join(' '),
+      parameters: [idempotencyParameter()],
+      requestBody: { required: true, content: json(ref('TransitionRequest')) },
+      responses: {
+        200: {
+          description: 'The finished video, streamed',
+          headers: {
+            'x-request-id': { description: 'The job’s request_id', schema: schemaOf(requestIdSchema, 'input') },
+            ...replayedHeader,
+          },
+          content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } },
+        },
+        202: {
+          description: 'Not finished within the wait (or too large to stream): poll status_url',
+          headers: replayedHeader,
+          content: json(ref('Submitted')),
+        },
+        400: respond('BadRequest'),
+        ...keyed,
+        409: errorResponse('The Idempotency-Key was used before with a different body (`idempotency_conflict`)'),
+        ...withBody,
+        422: {
+          description: 'The job FAILED: the GET /v2/requests/{id}/status body, with error and error_code',
+          content: json(ref('Status')),
+        },
+        429: tenantLimitResponse(),
+      },
+    },
+  };
+}
+
 /** POST /v2/uploads */
 function uploadPath(): Record<string, Operation> {
   return {
@@ -210,9 +303,17 @@ function uploadPath(): Record<string, Operation> {
   };
 }
 
-/** The routes anyone may call: this document and liveness. */
+/** The routes anyone may call: the playground, this document and liveness. */
 function publicPaths(): Record<string, Record<string, Operation>> {
   return {
+    '/': {
+      get: {
+        operationId: 'getPlayground',
+        summary: 'The playground: a page to try the API in a browser (it asks for a key)',
+        security: [],
+        responses: { 200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApi',

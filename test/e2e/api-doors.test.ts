@@ -456,7 +456,9 @@ describe('E2E: the HTTP doors on the local stack', () => {
       for (const route of documented) {
         const [method = 'GET', template = ''] = route.split(' ');
         const response = await fetch(`${stack.endpoints.apiUrl}${template.replace('{id}', 'unknown-id')}`, { method });
-        const body = (await response.json()) as { error?: string };
+        // The playground (GET /) answers HTML; every other route JSON.
+        const isJson = response.headers.get('content-type')?.startsWith('application/json');
+        const body = (isJson ? await response.json() : { text: await response.text() }) as { error?: string };
         expect(body.error ?? '', route).not.toMatch(/^No route/);
         expect(response.status, route).not.toBe(405);
       }

@@ -476,7 +476,7 @@ export const pathCases: HttpCase[] = [
       }),
     ),
   ),
-  ...['/v2/requestz', '/v2/requests/abc/status/extra', `${TRANSITION}/extra`, '/v1/pixverse-5-transition'].map(
+  ...['/v2/requestz', '/v2/requests/abc/status/extra', `${TRANSITION}/extra`, '/v1/requests'].map(
     (path): HttpCase => ({
       name: `GET ${path} (no such route)`,
       method: 'GET',

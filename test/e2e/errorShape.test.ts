@@ -37,7 +37,12 @@ const badRequestOf: Record<string, BadRequest> = {
   'GET /v2/requests/{id}': { path: '/v2/requests/not%20an%20id', code: 'invalid_request', field: 'id' },
   'DELETE /v2/requests/{id}': { path: '/v2/requests/not%20an%20id', code: 'invalid_request', field: 'id' },
   'GET /v2/requests/{id}/status': { path: '/v2/requests/not%20an%20id/status', code: 'invalid_request', field: 'id' },
+  // Refused as JSON before any event stream.
+  'GET /v2/requests/{id}/events': { path: '/v2/requests/not%20an%20id/events', code: 'invalid_request', field: 'id' },
+  // Refused as JSON before any wait: nothing is created.
+  'POST /v1/pixverse-5-transition': { body: '[]', code: 'invalid_request', field: 'body' },
   // Public routes take no input to get wrong: another method is their bad request.
+  'GET /': { method: 'POST', code: 'method_not_allowed' },
   'GET /openapi.json': { method: 'PUT', code: 'method_not_allowed' },
   'GET /healthz': { method: 'POST', code: 'method_not_allowed' },
 };
@@ -103,7 +108,7 @@ describe("E2E: every route's errors in Segmind's shape, on the local stack", () 
   it('answers each keyed route 401 without a key and 403 with an unknown one', async () => {
     const keyed = routes.filter((route) => route.authorizer);
 
-    expect(keyed.length).toBe(6);
+    expect(keyed.length).toBe(8);
     for (const route of keyed) {
       const missing = expectError(await send(route, { key: null }), 'unauthorized');
       const refused = expectError(await send(route, { key: 'not-a-key-of-this-stack' }), 'forbidden');
@@ -117,7 +122,7 @@ describe("E2E: every route's errors in Segmind's shape, on the local stack", () 
   it('answers each route of a request id 404 for an id it does not know', async () => {
     const byId = routes.filter((route) => route.path.includes('{id}'));
 
-    expect(byId.length).toBe(3);
+    expect(byId.length).toBe(4);
     for (const route of byId) {
       const body = expectError(await send(route), 'not_found');
       expect(body.error).toBe(`No request with id ${UNKNOWN_ID}`);
@@ -127,7 +132,7 @@ describe("E2E: every route's errors in Segmind's shape, on the local stack", () 
   it('answers each route with a JSON body 415 for another content type and 400 for a body that is not JSON', async () => {
     const withBody = routes.filter((route) => route.method === 'POST');
 
-    expect(withBody.length).toBe(2);
+    expect(withBody.length).toBe(3);
     for (const route of withBody) {
       expectError(await send(route, { body: '{}', contentType: 'text/plain' }), 'unsupported_media_type');
       expectError(await send(route, { body: '{"prompt":' }), 'invalid_json');

@@ -37,16 +37,27 @@ const CANCEL = 'lambdas/jobs/cancelRequest.ts';
 const LIST = 'lambdas/jobs/listRequests.ts';
 const UPLOAD = 'lambdas/uploads/createUpload.ts';
 const OPENAPI = 'lambdas/openapi/getOpenApi.ts';
+const EVENTS = 'lambdas/jobs/streamEvents.ts';
+const SYNC = 'lambdas/jobs/syncTransition.ts';
+const PLAYGROUND = 'lambdas/playground/getPlayground.ts';
 const AUTHORIZER = 'lambdas/auth/authorizer.ts';
 
 /** Every route a caller needs a key for. */
-const V2_ROUTES = [
+const KEYED_ROUTES = [
   ['POST', '/v2/pixverse-5-transition', CREATE],
   ['GET', '/v2/requests/{id}/status', STATUS],
   ['GET', '/v2/requests/{id}', RESULT],
   ['DELETE', '/v2/requests/{id}', CANCEL],
   ['GET', '/v2/requests', LIST],
   ['POST', '/v2/uploads', UPLOAD],
+  ['GET', '/v2/requests/{id}/events', EVENTS],
+  ['POST', '/v1/pixverse-5-transition', SYNC],
+] as const;
+
+/** The routes whose answer API Gateway streams from a streaming Lambda. */
+const STREAMED_ROUTES = [
+  ['GET', '/v2/requests/{id}/events', EVENTS],
+  ['POST', '/v1/pixverse-5-transition', SYNC],
 ] as const;
 
 let built: BuiltApp;
@@ -67,42 +78,45 @@ function resourcePaths(): Record<string, string> {
   return Object.fromEntries(Object.keys(resources).map((id) => [id, pathOf(id)]));
 }
 
+/** A method's path: its resource's, or `/` for the API's root resource (which has no resource of its own). */
+function pathOfMethod(properties: Record<string, unknown>): string {
+  const resourceId = properties.ResourceId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (resourceId['Fn::GetAtt']?.[1] === 'RootResourceId') return '/';
+  return resourcePaths()[resourceId.Ref ?? ''] ?? '';
+}
+
 function method(httpMethod: string, path: string): Record<string, unknown> {
-  const byPath = Object.entries(resourcePaths()).find(([, p]) => p === path);
-  if (!byPath) throw new Error(`no resource ${path}`);
   const found = resourcesOfType(built.json, 'AWS::ApiGateway::Method').find(
-    ([, m]) =>
-      m.Properties.HttpMethod === httpMethod &&
-      JSON.stringify(m.Properties.ResourceId) === JSON.stringify({ Ref: byPath[0] }),
+    ([, m]) => m.Properties.HttpMethod === httpMethod && pathOfMethod(m.Properties) === path,
   );
   if (!found) throw new Error(`no method ${httpMethod} ${path}`);
   return found[1].Properties;
 }
 
 describe('Infra: api routes', () => {
-  it('serves exactly the v2 routes, /openapi.json and /healthz', () => {
+  it('serves exactly the v2 routes, the v1 route, the playground, /openapi.json and /healthz', () => {
     const routes = resourcesOfType(built.json, 'AWS::ApiGateway::Method')
-      .map(([, m]) => {
-        const path = resourcePaths()[(m.Properties.ResourceId as { Ref: string }).Ref];
-        return `${String(m.Properties.HttpMethod)} ${path}`;
-      })
+      .map(([, m]) => `${String(m.Properties.HttpMethod)} ${pathOfMethod(m.Properties)}`)
       .sort();
 
     expect(routes).toEqual([
       'DELETE /v2/requests/{id}',
+      'GET /',
       'GET /healthz',
       'GET /openapi.json',
       'GET /v2/requests',
       'GET /v2/requests/{id}',
+      'GET /v2/requests/{id}/events',
       'GET /v2/requests/{id}/status',
+      'POST /v1/pixverse-5-transition',
       'POST /v2/pixverse-5-transition',
       'POST /v2/uploads',
     ]);
   });
 
-  it('proxies each v2 route to its own Lambda and requires a key, checked by the authorizer', () => {
+  it('proxies each keyed route to its own Lambda and requires a key, checked by the authorizer', () => {
     const authorizerId = logicalIdOfType(built.json, 'AWS::ApiGateway::Authorizer');
-    for (const [httpMethod, path, handler] of V2_ROUTES) {
+    for (const [httpMethod, path, handler] of KEYED_ROUTES) {
       const properties = method(httpMethod, path);
       expect(properties, path).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
       // Keys are the authorizer's: no usage-plan key is asked for on top.
@@ -110,6 +124,42 @@ describe('Infra: api routes', () => {
       expect(properties.Integration, path).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       expect(JSON.stringify(properties.Integration), path).toContain(`"${functionIdFor(built.json, handler)}","Arn"`);
     }
+  });
+
+  it('streams the events and v1 answers from streaming invocations, for up to 15 minutes', () => {
+    for (const [httpMethod, path, handler] of STREAMED_ROUTES) {
+      const integration = method(httpMethod, path).Integration as Record<string, unknown>;
+
+      expect(integration, path).toMatchObject({ ResponseTransferMode: 'STREAM', TimeoutInMillis: 900_000 });
+      expect(JSON.stringify(integration.Uri), path).toContain('/response-streaming-invocations');
+      expect(propertiesOf(built.json, handler).Timeout, path).toBe(900);
+    }
+  });
+
+  it('buffers every other Lambda answer, within the 29 s integration timeout', () => {
+    const streamed = new Set(STREAMED_ROUTES.map(([httpMethod, path]) => `${httpMethod} ${path}`));
+    const others = resourcesOfType(built.json, 'AWS::ApiGateway::Method').filter(
+      ([, m]) =>
+        (m.Properties.Integration as { Type?: string }).Type === 'AWS_PROXY' &&
+        !streamed.has(`${String(m.Properties.HttpMethod)} ${pathOfMethod(m.Properties)}`),
+    );
+
+    expect(others.length).toBeGreaterThan(0);
+    for (const [id, m] of others) {
+      const integration = m.Properties.Integration as Record<string, unknown>;
+      expect(integration.ResponseTransferMode, id).not.toBe('STREAM');
+      expect(integration.TimeoutInMillis, id).toBeUndefined();
+      expect(JSON.stringify(integration.Uri), id).toContain('/invocations');
+      expect(JSON.stringify(integration.Uri), id).not.toContain('response-streaming');
+    }
+  });
+
+  it('serves the playground page at / from its Lambda without a key', () => {
+    const page = method('GET', '/');
+
+    expect(page.AuthorizationType).toBe('NONE');
+    expect(page).not.toHaveProperty('AuthorizerId');
+    expect(JSON.stringify(page.Integration)).toContain(`"${functionIdFor(built.json, PLAYGROUND)}","Arn"`);
   });
 
   it('serves /openapi.json from its Lambda without a key', () => {
@@ -158,6 +208,7 @@ describe('Infra: api routes', () => {
       ['GET', '/v2/requests/{id}'],
       ['DELETE', '/v2/requests/{id}'],
       ['GET', '/v2/requests/{id}/status'],
+      ['GET', '/v2/requests/{id}/events'],
     ] as const) {
       expect(method(httpMethod, path), `${httpMethod} ${path}`).toMatchObject({
         RequestParameters: { 'method.request.path.id': true },
@@ -171,9 +222,13 @@ describe('Infra: api routes', () => {
         'method.request.querystring.cursor': false,
       },
     });
+    expect(method('GET', '/v2/requests/{id}/events')).toMatchObject({
+      RequestParameters: { 'method.request.querystring.last_event_id': false },
+    });
     const modelOf = (path: string) =>
       (method('POST', path).RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref;
     expect(modelOf('/v2/pixverse-5-transition')).toMatch(/TransitionRequest/);
+    expect(modelOf('/v1/pixverse-5-transition')).toBe(modelOf('/v2/pixverse-5-transition'));
     expect(modelOf('/v2/uploads')).toMatch(/UploadRequest/);
     expect(Object.values(models)).toHaveLength(2);
     built.template.allResourcesProperties('AWS::ApiGateway::Model', {
@@ -206,7 +261,7 @@ describe('Infra: api routes', () => {
     }
   });
 
-  it('throttles the paid submit route harder than the stage, and no other route on its own', () => {
+  it('throttles the paid submit routes (v2 and v1) harder than the stage, and no other route on its own', () => {
     const methodSettings = stageMethodSettings(built.json);
 
     // API Gateway's method path: '/' escaped as '~1'.
@@ -214,6 +269,12 @@ describe('Infra: api routes', () => {
       expect.objectContaining({
         HttpMethod: 'POST',
         ResourcePath: '/~1v2~1pixverse-5-transition',
+        ThrottlingRateLimit: 5,
+        ThrottlingBurstLimit: 10,
+      }),
+      expect.objectContaining({
+        HttpMethod: 'POST',
+        ResourcePath: '/~1v1~1pixverse-5-transition',
         ThrottlingRateLimit: 5,
         ThrottlingBurstLimit: 10,
       }),
@@ -378,6 +439,9 @@ describe('Infra: api functions', () => {
     expect(environmentOf(built.json, LIST)).toEqual({ ...base, JOBS_TABLE_NAME: { Ref: tableId() } });
     expect(environmentOf(built.json, UPLOAD)).toEqual({ ...base, BUCKET_NAME: { Ref: bucketId() } });
     expect(environmentOf(built.json, OPENAPI)).toEqual(base);
+    expect(environmentOf(built.json, EVENTS)).toEqual({ ...base, JOBS_TABLE_NAME: { Ref: tableId() } });
+    expect(environmentOf(built.json, SYNC)).toEqual(environmentOf(built.json, CREATE));
+    expect(environmentOf(built.json, PLAYGROUND)).toEqual(base);
   });
 
   it('lets the create function start this state machine and read frames (objects) of the bucket, nothing more', () => {
@@ -393,7 +457,31 @@ describe('Infra: api functions', () => {
     }
   });
 
-  it('lets no API function but the create function start the transition workflow', () => {
+  it('lets the v1 function do what the create function does, and GET objects under jobs/ (the videos it streams)', () => {
+    const videoObjects = arnWithSuffix(bucketId(), '/jobs/*');
+    const syncReads = resourcesFor(statementsOf(built.json, SYNC), 's3:GetObject');
+
+    expect(ownActions(SYNC)).toEqual(ownActions(CREATE));
+    expect(resourcesFor(statementsOf(built.json, SYNC), 'states:StartExecution')).toEqual([{ Ref: stateMachineId() }]);
+    expect(syncReads).toContainEqual(videoObjects);
+    expect(syncReads.filter((objects) => JSON.stringify(objects) !== JSON.stringify(videoObjects))).toEqual(
+      resourcesFor(statementsOf(built.json, CREATE), 's3:GetObject'),
+    );
+  });
+
+  it('lets the events function only read the jobs table', () => {
+    expect(ownActions(EVENTS)).toEqual(TABLE_READ);
+    expect(resourcesFor(statementsOf(built.json, EVENTS), 'dynamodb:GetItem')).toEqual([
+      { 'Fn::GetAtt': [tableId(), 'Arn'] },
+    ]);
+  });
+
+  it('gives the playground function no access to anything, and caps it like the OpenAPI function', () => {
+    expect(ownActions(PLAYGROUND)).toEqual([]);
+    expect(propertiesOf(built.json, PLAYGROUND).ReservedConcurrentExecutions).toBe(2);
+  });
+
+  it('lets no API function but the create and v1 functions start the transition workflow', () => {
     const starters = resourcesOfType(built.json, 'AWS::IAM::Policy').filter(([, p]) =>
       (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement.some(
         (s) =>
@@ -401,10 +489,14 @@ describe('Infra: api functions', () => {
           JSON.stringify(s.Resource).includes(JSON.stringify({ Ref: stateMachineId() })),
       ),
     );
-    const createRole = roleIdOf(built.json, functionIdFor(built.json, CREATE));
-
-    expect(starters.map(([, p]) => p.Properties.Roles)).toContainEqual([{ Ref: createRole }]);
-    for (const handler of [STATUS, RESULT, CANCEL, LIST, UPLOAD, OPENAPI]) {
+    for (const handler of [CREATE, SYNC]) {
+      const role = roleIdOf(built.json, functionIdFor(built.json, handler));
+      expect(
+        starters.map(([, p]) => p.Properties.Roles),
+        handler,
+      ).toContainEqual([{ Ref: role }]);
+    }
+    for (const handler of [STATUS, RESULT, CANCEL, LIST, UPLOAD, OPENAPI, EVENTS, PLAYGROUND]) {
       const role = roleIdOf(built.json, functionIdFor(built.json, handler));
       expect(
         starters.map(([, p]) => p.Properties.Roles),
@@ -501,21 +593,20 @@ describe('Infra: api authorizer', () => {
     );
   });
 
-  it('guards every /v2 method, and neither /healthz nor /openapi.json', () => {
-    const paths = resourcePaths();
+  it('guards every /v2 and /v1 method, and none of /, /healthz and /openapi.json', () => {
     const methods = resourcesOfType(built.json, 'AWS::ApiGateway::Method').map(([, m]) => ({
-      route: `${String(m.Properties.HttpMethod)} ${paths[(m.Properties.ResourceId as { Ref: string }).Ref]}`,
+      route: `${String(m.Properties.HttpMethod)} ${pathOfMethod(m.Properties)}`,
       authorizationType: m.Properties.AuthorizationType,
       authorizerId: (m.Properties.AuthorizerId as { Ref?: string } | undefined)?.Ref,
     }));
-    const guarded = methods.filter((m) => m.route.split(' ')[1]?.startsWith('/v2/'));
+    const guarded = methods.filter((m) => /^\/v[12]\//.test(m.route.split(' ')[1] ?? ''));
 
-    expect(guarded.map((m) => m.route).sort()).toEqual(V2_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
+    expect(guarded.map((m) => m.route).sort()).toEqual(KEYED_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
     for (const { route, authorizationType, authorizerId: id } of guarded) {
       expect({ authorizationType, id }, route).toEqual({ authorizationType: 'CUSTOM', id: authorizerId() });
     }
     const open = methods.filter((m) => !guarded.includes(m));
-    expect(open.map((m) => m.route).sort()).toEqual(['GET /healthz', 'GET /openapi.json']);
+    expect(open.map((m) => m.route).sort()).toEqual(['GET /', 'GET /healthz', 'GET /openapi.json']);
     for (const { route, authorizationType, authorizerId: id } of open) {
       expect({ authorizationType, id }, route).toEqual({ authorizationType: 'NONE', id: undefined });
     }

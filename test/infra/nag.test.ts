@@ -51,13 +51,15 @@ describe('Infra: cdk-nag', () => {
   });
 
   it('acknowledges wildcard resources on objects only for the prefixes each function needs', () => {
-    // The roles that read frames are checked in frameGrants.test.ts.
-    const frameReaders = /\/(CreateTransitionFunctionRole|SubmitFunctionRole) /;
+    // The frame grants (uploads/) are checked in frameGrants.test.ts; the v1 function has the create function's.
+    const frameReaders =
+      /\/(CreateTransitionFunctionRole|SubmitFunctionRole) |\/SyncTransitionFunctionRole .*\/uploads\//;
     const objectWildcards = objectWildcardAcknowledgements(app).filter((ack) => !frameReaders.test(ack));
 
     expect(objectWildcards).toEqual([
       'Framebridge/Default/Api/CreateUploadFunctionRole AwsSolutions-IAM5[Resource::<bucket>/uploads/*]',
       'Framebridge/Default/Api/GetResultFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
+      'Framebridge/Default/Api/SyncTransitionFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',
       'Framebridge/Default/Intake/ManifestFunctionRole AwsSolutions-IAM5[Resource::<bucket>/inbox/*]',
       'Framebridge/Default/Intake/ManifestFunctionRole AwsSolutions-IAM5[Resource::<bucket>/outbox/*]',
       'Framebridge/Default/Intake/OutboxFunctionRole AwsSolutions-IAM5[Resource::<bucket>/jobs/*]',

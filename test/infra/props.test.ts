@@ -19,6 +19,7 @@ import {
 
 const CREATE = 'lambdas/jobs/createTransition.ts';
 const INTAKE = 'lambdas/intake/s3Manifest.ts';
+const SYNC = 'lambdas/jobs/syncTransition.ts';
 
 const build = (pipeline: TransitionPipelineProps) => (): unknown =>
   createFramebridgeApp({ skipBundling: true, nag: false, props: { pipeline } });
@@ -113,19 +114,28 @@ describe('Infra: construct props', () => {
         ThrottlingRateLimit: 1,
         ThrottlingBurstLimit: 3,
       },
+      // The synchronous v1 route is paid too: held to the same limits.
+      {
+        HttpMethod: 'POST',
+        ResourcePath: '/~1v1~1pixverse-5-transition',
+        ThrottlingRateLimit: 1,
+        ThrottlingBurstLimit: 3,
+      },
     ]);
   });
 
-  it('passes the tenant limit defaults to what creates jobs (API and intake), and the intake tenant to the intake', () => {
+  it('passes the tenant limit defaults to what creates jobs (the v2 and v1 API and intake), and the intake tenant to the intake', () => {
     const limits = { FRAMEBRIDGE_MAX_ACTIVE_JOBS: '5', FRAMEBRIDGE_MAX_JOBS_PER_DAY: '50' };
 
-    expect(environmentOf(tuned.json, CREATE)).toMatchObject(limits);
-    expect(environmentOf(tuned.json, CREATE)).not.toHaveProperty('FRAMEBRIDGE_INTAKE_TENANT');
+    for (const creator of [CREATE, SYNC]) {
+      expect(environmentOf(tuned.json, creator)).toMatchObject(limits);
+      expect(environmentOf(tuned.json, creator)).not.toHaveProperty('FRAMEBRIDGE_INTAKE_TENANT');
+    }
     expect(environmentOf(tuned.json, INTAKE)).toMatchObject({ ...limits, FRAMEBRIDGE_INTAKE_TENANT: 'acme-intake' });
     for (const [id, fn] of resourcesOfType(tuned.json, 'AWS::Lambda::Function')) {
       const variables = Object.keys((fn.Properties.Environment as { Variables: object }).Variables);
       const handler = String(fn.Metadata?.[HANDLER_METADATA_KEY]);
-      if (handler === CREATE || handler === INTAKE) continue;
+      if (handler === CREATE || handler === SYNC || handler === INTAKE) continue;
       expect(
         variables.filter((v) => /^FRAMEBRIDGE_(MAX_ACTIVE_JOBS|MAX_JOBS_PER_DAY|INTAKE_TENANT)$/.test(v)),
         `${id} (${handler})`,

@@ -38,6 +38,10 @@ export const ENV = {
   upstreamConcurrency: 'FRAMEBRIDGE_UPSTREAM_CONCURRENCY',
   upstreamLease: 'FRAMEBRIDGE_UPSTREAM_LEASE_S',
   capacityWait: 'FRAMEBRIDGE_CAPACITY_WAIT_S',
+  jobPollMs: 'FRAMEBRIDGE_JOB_POLL_MS',
+  eventsHeartbeatMs: 'FRAMEBRIDGE_EVENTS_HEARTBEAT_MS',
+  syncWait: 'FRAMEBRIDGE_SYNC_WAIT_S',
+  syncMaxVideoBytes: 'FRAMEBRIDGE_SYNC_MAX_VIDEO_BYTES',
 } as const;
 
 /** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
@@ -131,6 +135,9 @@ const createJob = z.object({
   ...jobRetention,
 });
 
+/** How often a handler that streams a job's progress re-reads the job (milliseconds, default 1 s). */
+const jobPoll = { [ENV.jobPollMs]: optionalPositiveInt.transform((value) => value ?? 1000) };
+
 /**
  * Builds each schema on first use: a function parses only its own environment,
  * and building all of them at import would cost every cold start ~13 ms.
@@ -159,6 +166,22 @@ export const FUNCTION_ENV = lazily({
   listRequests: () => z.object(jobsTable),
   createUpload: () => z.object(bucket),
   getOpenApi: () => z.object({}),
+  streamEvents: () =>
+    z.object({
+      ...jobsTable,
+      ...jobPoll,
+      /** Milliseconds between SSE heartbeats (comment lines that keep proxies from closing an idle stream). */
+      [ENV.eventsHeartbeatMs]: optionalPositiveInt.transform((value) => value ?? 15_000),
+    }),
+  syncTransition: () =>
+    createJob.extend({
+      ...jobPoll,
+      /** Seconds the route waits for the video before answering 202; never past the function's own time left. */
+      [ENV.syncWait]: optionalPositiveInt,
+      /** Largest video streamed in the answer; a larger one is answered 202 and fetched through the result URL. */
+      [ENV.syncMaxVideoBytes]: optionalPositiveInt,
+    }),
+  getPlayground: () => z.object({}),
   submit: () =>
     z
       .object({

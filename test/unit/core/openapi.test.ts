@@ -45,7 +45,7 @@ describe('Core: OpenAPI document', () => {
     expect(openApiDocument().servers).toBeUndefined();
   });
 
-  it('describes the x-api-key scheme, required everywhere but /healthz and /openapi.json', () => {
+  it('describes the x-api-key scheme, required everywhere but /, /healthz and /openapi.json', () => {
     expect(doc.components.securitySchemes).toEqual({ apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } });
     expect(doc.security).toEqual([{ apiKey: [] }]);
     const publicOperations = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -53,7 +53,7 @@ describe('Core: OpenAPI document', () => {
         .filter(([, op]) => Array.isArray(op.security) && op.security.length === 0)
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(publicOperations.sort()).toEqual(['GET /healthz', 'GET /openapi.json']);
+    expect(publicOperations.sort()).toEqual(['GET /', 'GET /healthz', 'GET /openapi.json']);
   });
 
   it('resolves every $ref to a component', () => {
@@ -93,6 +93,54 @@ describe('Core: OpenAPI document', () => {
     ]);
     expect(responseCodes('/v2/requests', 'get')).toEqual(['200', '400', '401', '403', '429', '500']);
     expect(responseCodes('/v2/uploads', 'post')).toEqual(['201', '400', '401', '403', '413', '415', '429', '500']);
+    expect(responseCodes('/v2/requests/{id}/events', 'get')).toEqual([
+      '200',
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '429',
+      '500',
+    ]);
+    expect(responseCodes('/v1/pixverse-5-transition', 'post')).toEqual([
+      '200',
+      '202',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '500',
+    ]);
+  });
+
+  it('documents the streamed answers: the event stream, and the v1 MP4, its 202 and its 422', () => {
+    const events = operation('/v2/requests/{id}/events', 'get');
+    const sync = operation('/v1/pixverse-5-transition', 'post');
+    const answers = sync.responses as Record<string, Json>;
+
+    expect((events.responses as Record<string, Json>)['200']?.content).toEqual({
+      'text/event-stream': { schema: { type: 'string' } },
+    });
+    expect(events.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path' }),
+      expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false }),
+      expect.objectContaining({ name: 'last_event_id', in: 'query', required: false }),
+    ]);
+    expect(answers['200']?.content).toEqual({ 'video/mp4': { schema: { type: 'string', format: 'binary' } } });
+    expect(answers['200']?.headers).toHaveProperty('x-request-id');
+    expect(answers['202']?.content).toEqual({
+      'application/json': { schema: { $ref: '#/components/schemas/Submitted' } },
+    });
+    expect(answers['422']?.content).toEqual({
+      'application/json': { schema: { $ref: '#/components/schemas/Status' } },
+    });
+    expect(sync.requestBody).toEqual(operation('/v2/pixverse-5-transition', 'post').requestBody);
+    expect(String(sync.description)).toContain('FRAMEBRIDGE_SYNC_WAIT_S');
   });
 
   it("describes every error answer with the Error schema, in Segmind's shape with error_code an enum of the contract's codes", () => {
@@ -190,6 +238,9 @@ describe('Core: OpenAPI document', () => {
         expect.objectContaining({ name: 'id', in: 'path', required: true }),
       ]);
     }
+    expect((operation('/v2/requests/{id}/events', 'get').parameters as unknown[])[0]).toEqual(
+      expect.objectContaining({ name: 'id', in: 'path', required: true }),
+    );
   });
 
   it('documents the upload body and answer', () => {
