@@ -15,7 +15,7 @@ const jobRecordSchema = z.object({
   id: z.string(),
   status: z.string().optional(),
   phase: z.string().optional(),
-  error: jobErrorSchema.optional(),
+  error: z.optional(jobErrorSchema),
   executionArn: z.string().optional(),
 });
 export type JobSummary = Omit<z.infer<typeof jobRecordSchema>, 'executionArn'>;

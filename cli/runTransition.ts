@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Framebridge, FramebridgeError, JobFailedError, type TransitionRequest } from 'framebridge/client';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { errorBodySchema } from '../lambdas/core/apiViews';
 import { transitionRequestSchema } from '../lambdas/core/schemas';
 import type { LocalStack } from '../local/stack';
@@ -59,9 +59,9 @@ function refusalMessage(what: string, error: unknown): unknown {
  * field, so the body is typed; rules between fields (8 s is not for 1080p)
  * are the API's to answer.
  */
-function fieldOption<S extends z.ZodType>(schema: S, name: string, value: unknown): z.output<S> | undefined {
+function fieldOption<S extends z.core.$ZodType>(schema: S, name: string, value: unknown): z.output<S> | undefined {
   if (value === undefined) return undefined;
-  const parsed = schema.safeParse(value);
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success)
     throw new Error(`--${name} ${String(value)}: ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
   return parsed.data;

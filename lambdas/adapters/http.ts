@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { errorView, requestIdSchema } from '../core/apiViews';
 import { type ApiErrorCode, statusOfApiError } from '../core/contract/apiErrors';
 import { AUTH_REFUSALS } from '../core/contract/names';
@@ -65,10 +66,10 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
 
 /** What the API's authorizer tells the handlers about the caller (API Gateway passes its context as strings). */
 const authorizerContextSchema = z.object({
-  tenantId: z.string().min(1),
-  keyId: z.string().min(1),
-  maxActiveJobs: z.coerce.number().int().positive().optional(),
-  maxJobsPerDay: z.coerce.number().int().positive().optional(),
+  tenantId: z.string().check(z.minLength(1)),
+  keyId: z.string().check(z.minLength(1)),
+  maxActiveJobs: z.optional(z.coerce.number().check(z.int()).check(z.positive())),
+  maxJobsPerDay: z.optional(z.coerce.number().check(z.int()).check(z.positive())),
 });
 
 /** The tenant and key behind a request, which the authorizer resolved from its `x-api-key`. */

@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { type LatencyKey, type LatencyObservation, latencyKey, withObservation } from '../core/latencyStats';
 import type { Quality, TransitionRequest } from '../core/schemas';
 import { isConditionFailure } from './conditionFailure';

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { AwaitingCapacityError } from '../core/errors';
 import { parseOrThrow } from '../core/schemas';
 import { logger } from './logger';
@@ -17,7 +17,7 @@ export interface StepContext {
  * remaining time passed on, errors left to propagate by name so the state
  * machine can retry and catch on them.
  */
-export function workflowTask<S extends z.ZodType, R>(
+export function workflowTask<S extends z.core.$ZodType, R>(
   inputSchema: S,
   step: (input: z.output<S>, context: StepContext) => Promise<R>,
 ) {

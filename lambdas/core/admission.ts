@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 
 /*
  * Admission control: one upstream budget for the whole deployment. A token
@@ -26,11 +27,11 @@ export const admissionStateSchema = z.object({
   /** jobId → epoch ms its lease ends. */
   slots: z.record(z.string(), z.number()),
   /** After an upstream 429 the refill is multiplied by this (≤ 1)… */
-  rateFactor: z.number().positive().max(1),
+  rateFactor: z.number().check(z.positive()).check(z.lte(1)),
   /** …until this epoch ms. */
   slowUntil: z.number(),
   /** Bumped by every write: the conditional writes' check that nothing changed in between. */
-  version: z.number().int().nonnegative(),
+  version: z.number().check(z.int()).check(z.nonnegative()),
 });
 export type AdmissionState = z.infer<typeof admissionStateSchema>;
 

@@ -1,7 +1,8 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_ERROR_CODES, type ApiErrorCode, apiErrorCodes } from './contract/apiErrors';
 import { type Job, jobPhases, jobStatuses } from './job';
 import { frameContentTypes } from './uploads';
+import { withMeta } from './zodMini';
 
 /*
  * Every answer body has a zod schema here; the view functions are typed by
@@ -10,14 +11,13 @@ import { frameContentTypes } from './uploads';
  */
 
 /** A request id in a path: what every id framebridge hands out looks like. */
-export const requestIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/)
-  .meta({ description: 'The request id (a ULID, or idem-… for an idempotent submit)' });
+export const requestIdSchema = withMeta(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)), {
+  description: 'The request id (a ULID, or idem-… for an idempotent submit)',
+});
 const requestId = requestIdSchema;
 /** ISO 8601, UTC, as `Date.prototype.toISOString` writes it. */
-const timestamp = z.string().meta({ format: 'date-time' });
-const count = z.number().int().nonnegative();
+const timestamp = withMeta(z.string(), { format: 'date-time' });
+const count = z.number().check(z.int()).check(z.nonnegative());
 
 /** Each field a refusal names, with the rule it breaks. */
 const errorDetail = z.object({ field: z.string(), rule: z.string() });
@@ -28,13 +28,13 @@ const errorDetail = z.object({ field: z.string(), rule: z.string() });
  * beside it as on a FAILED job.
  */
 export const errorBodySchema = z.object({
-  error: z.string().meta({ description: 'What went wrong, for people; a 5xx message carries no internals' }),
-  error_code: z.enum(apiErrorCodes).meta({
+  error: withMeta(z.string(), { description: 'What went wrong, for people; a 5xx message carries no internals' }),
+  error_code: withMeta(z.enum(apiErrorCodes), {
     description: `Stable, machine-readable. ${apiErrorCodes.map((code) => `\`${code}\` (${API_ERROR_CODES[code].status}): ${API_ERROR_CODES[code].meaning}`).join('; ')}.`,
   }),
-  details: z
-    .array(errorDetail)
-    .meta({ description: 'Each field (or header, path or query parameter) and the rule it breaks; empty when none' }),
+  details: withMeta(z.array(errorDetail), {
+    description: 'Each field (or header, path or query parameter) and the rule it breaks; empty when none',
+  }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
@@ -57,37 +57,39 @@ export const submittedViewSchema = z.object({
 export type SubmittedView = z.infer<typeof submittedViewSchema>;
 
 export const webhookViewSchema = z.object({
-  id: z.string().meta({ description: 'The webhook-id header, the same on every attempt' }),
+  id: withMeta(z.string(), { description: 'The webhook-id header, the same on every attempt' }),
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: count,
-  last_status: z.number().int().min(100).max(599).optional(),
-  last_error: z.string().optional(),
-  last_attempt_at: timestamp.optional(),
-  delivered_at: timestamp.optional(),
+  last_status: z.optional(z.number().check(z.int()).check(z.gte(100)).check(z.lte(599))),
+  last_error: z.optional(z.string()),
+  last_attempt_at: z.optional(timestamp),
+  delivered_at: z.optional(timestamp),
 });
 
 export const statusViewSchema = z.object({
   request_id: requestId,
   status: z.enum(jobStatuses),
-  phase: z.enum(jobPhases).meta({ description: 'Finer progress than status' }),
+  phase: withMeta(z.enum(jobPhases), { description: 'Finer progress than status' }),
   created_at: timestamp,
   updated_at: timestamp,
-  submitted_at: timestamp.optional(),
-  completed_at: timestamp.optional(),
-  error: z.string().optional(),
-  error_code: z.string().optional(),
-  webhook: webhookViewSchema.optional().meta({ description: 'The callback_url delivery, when one was asked for' }),
+  submitted_at: z.optional(timestamp),
+  completed_at: z.optional(timestamp),
+  error: z.optional(z.string()),
+  error_code: z.optional(z.string()),
+  webhook: withMeta(z.optional(webhookViewSchema), {
+    description: 'The callback_url delivery, when one was asked for',
+  }),
 });
 export type StatusView = z.infer<typeof statusViewSchema>;
 
-export const cancelledViewSchema = statusViewSchema.extend({
-  note: z.string().meta({ description: 'Whether the upstream job was already submitted and may still be billed' }),
+export const cancelledViewSchema = z.extend(statusViewSchema, {
+  note: withMeta(z.string(), { description: 'Whether the upstream job was already submitted and may still be billed' }),
 });
 export type CancelledView = z.infer<typeof cancelledViewSchema>;
 
 export const listViewSchema = z.object({
-  requests: z.array(statusViewSchema).meta({ description: 'Newest first' }),
-  next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last' }),
+  requests: withMeta(z.array(statusViewSchema), { description: 'Newest first' }),
+  next_cursor: withMeta(z.nullable(z.string()), { description: 'Pass as cursor for the next page; null on the last' }),
 });
 export type ListView = z.infer<typeof listViewSchema>;
 
@@ -96,7 +98,7 @@ export const resultViewSchema = z.union([
     request_id: requestId,
     status: z.literal('COMPLETED'),
     output: z.object({
-      video_url: z.url().meta({ description: 'Presigned; minted afresh on every read' }),
+      video_url: withMeta(z.url(), { description: 'Presigned; minted afresh on every read' }),
       expires_at: timestamp,
       s3_uri: z.string(),
       content_type: z.string(),
@@ -113,8 +115,8 @@ export const resultViewSchema = z.union([
   z.object({
     request_id: requestId,
     status: z.literal('FAILED'),
-    error: z.string().optional(),
-    error_code: z.string().optional(),
+    error: z.optional(z.string()),
+    error_code: z.optional(z.string()),
   }),
 ]);
 export type ResultView = z.infer<typeof resultViewSchema>;
@@ -122,21 +124,18 @@ export type ResultView = z.infer<typeof resultViewSchema>;
 const frameContentType = z.enum(Object.keys(frameContentTypes) as [keyof typeof frameContentTypes]);
 
 export const uploadViewSchema = z.object({
-  upload_url: z.url().meta({
+  upload_url: withMeta(z.url(), {
     description:
       'PUT the image here, with exactly the headers below. Both are signed: S3 refuses (403) a PUT of another content type or size.',
   }),
   method: z.literal('PUT'),
   headers: z.object({
     'content-type': frameContentType,
-    'content-length': z
-      .string()
-      .regex(/^[1-9]\d*$/)
-      .meta({
-        description: 'The content_length asked for, in bytes: the body must be exactly this long',
-      }),
+    'content-length': withMeta(z.string().check(z.regex(/^[1-9]\d*$/)), {
+      description: 'The content_length asked for, in bytes: the body must be exactly this long',
+    }),
   }),
-  s3_uri: z.string().meta({ description: 'Use as first_frame_url or last_frame_url' }),
+  s3_uri: withMeta(z.string(), { description: 'Use as first_frame_url or last_frame_url' }),
   expires_at: timestamp,
 });
 export type UploadView = z.infer<typeof uploadViewSchema>;

@@ -1,15 +1,16 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from './errors';
 import { jobStatuses } from './job';
 import { parseOrThrow } from './schemas';
+import { withMeta } from './zodMini';
 
 /**
  * Where a page of `GET /v2/requests` ended: the `byOwner` index key of the last
  * item read (the table key `id` plus the index key `owner`, `createdAt`).
  */
 export const listCursorSchema = z.strictObject({
-  id: z.string().min(1).max(128),
-  owner: z.string().min(1).max(256),
+  id: z.string().check(z.minLength(1)).check(z.maxLength(128)),
+  owner: z.string().check(z.minLength(1)).check(z.maxLength(256)),
   createdAt: z.iso.datetime(),
 });
 export type ListCursor = z.infer<typeof listCursorSchema>;
@@ -48,26 +49,28 @@ export const MAX_LIST_LIMIT = 100;
 /** The query string of `GET /v2/requests`; unknown parameters are refused by name. */
 export const listQuerySchema = z.strictObject(
   {
-    limit: z
-      .string()
-      .regex(/^[0-9]{1,3}$/, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` })
-      .transform(Number)
-      .pipe(
-        z
-          .int()
-          .min(1, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` })
-          .max(MAX_LIST_LIMIT, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` }),
-      )
-      .default(DEFAULT_LIST_LIMIT)
-      .meta({ description: `Page size, 1–${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})` }),
-    status: z
-      .enum(jobStatuses, { error: `must be one of ${jobStatuses.join(', ')}` })
-      .optional()
-      .meta({ description: 'Only requests with this status' }),
-    cursor: z
-      .string()
-      .optional()
-      .meta({ description: 'The next_cursor of the previous page; omit for the first (newest) page' }),
+    limit: withMeta(
+      z._default(
+        z.pipe(
+          z.pipe(
+            z.string().check(z.regex(/^[0-9]{1,3}$/, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` })),
+            z.transform(Number),
+          ),
+          z
+            .int()
+            .check(z.gte(1, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` }))
+            .check(z.lte(MAX_LIST_LIMIT, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` })),
+        ),
+        DEFAULT_LIST_LIMIT,
+      ),
+      { description: `Page size, 1–${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})` },
+    ),
+    status: withMeta(z.optional(z.enum(jobStatuses, { error: `must be one of ${jobStatuses.join(', ')}` })), {
+      description: 'Only requests with this status',
+    }),
+    cursor: withMeta(z.optional(z.string()), {
+      description: 'The next_cursor of the previous page; omit for the first (newest) page',
+    }),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a query string') },
 );

@@ -1,10 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import { failureCodeForErrorName, type JobFailureCode, UpstreamRejectedError } from './errors';
 import type { JobError } from './job';
 import { redactSecrets } from './redact';
 import type { FailureInput } from './workflowState';
 
-const lambdaCauseSchema = z.object({ errorType: z.string().optional(), errorMessage: z.string().optional() });
+const lambdaCauseSchema = z.object({ errorType: z.optional(z.string()), errorMessage: z.optional(z.string()) });
 
 const INTERNAL_MESSAGE = 'framebridge failed internally while running this job; it has been logged';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { invalidMessage, ValidationError } from './errors';
+import { withMeta } from './zodMini';
 
 /** The request header a client sets to make a submit safe to retry. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -22,13 +23,10 @@ export class IdempotencyConflictError extends Error {
 }
 
 /** What the Idempotency-Key header may hold (also its schema in the OpenAPI document). */
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x20-\x7e]{1,255}$/)
-  .meta({
-    description:
-      'Any 1–255 printable ASCII characters, unique per request (a UUID is fine). Repeating a submit with the same key and body answers the original request; with a different body, 409.',
-  });
+export const idempotencyKeySchema = withMeta(z.string().check(z.regex(/^[\x20-\x7e]{1,255}$/)), {
+  description:
+    'Any 1–255 printable ASCII characters, unique per request (a UUID is fine). Repeating a submit with the same key and body answers the original request; with a different body, 409.',
+});
 
 /** The header's value checked: 1–255 printable ASCII characters, else a 400 naming the header. */
 export function parseIdempotencyKey(value: string | undefined): string | undefined {

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import { transitionRequestSchema } from './schemas';
 
 /** Segmind-compatible statuses: what clients see. */
@@ -37,7 +38,7 @@ export const jobOutputSchema = z.object({
   s3Bucket: z.string(),
   videoKey: z.string(),
   resultKey: z.string(),
-  bytes: z.number().int().nonnegative(),
+  bytes: z.number().check(z.int()).check(z.nonnegative()),
   contentType: z.string(),
 });
 
@@ -50,7 +51,7 @@ export const jobSourceSchema = z.discriminatedUnion('type', [
     type: z.literal('s3'),
     bucket: z.string(),
     key: z.string(),
-    versionId: z.string().optional(),
+    versionId: z.optional(z.string()),
     /** `inbox/<name>.json` → `<name>`: outputs go to `outbox/<name>.*`. */
     name: z.string(),
   }),
@@ -61,11 +62,11 @@ export type JobSource = z.infer<typeof jobSourceSchema>;
 export const webhookRecordSchema = z.object({
   id: z.string(),
   status: z.enum(['pending', 'delivered', 'failed']),
-  attempts: z.number().int().nonnegative(),
-  lastStatus: z.number().int().optional(),
-  lastError: z.string().optional(),
-  lastAttemptAt: z.string().optional(),
-  deliveredAt: z.string().optional(),
+  attempts: z.number().check(z.int()).check(z.nonnegative()),
+  lastStatus: z.optional(z.number().check(z.int())),
+  lastError: z.optional(z.string()),
+  lastAttemptAt: z.optional(z.string()),
+  deliveredAt: z.optional(z.string()),
 });
 export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
 
@@ -83,34 +84,34 @@ export const jobSchema = z.object({
   request: transitionRequestSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
-  expiresAt: z.number().int(),
-  submitClaimedAt: z.string().optional(),
+  expiresAt: z.number().check(z.int()),
+  submitClaimedAt: z.optional(z.string()),
   /** When the upstream budget first admitted the job: its deadlines count from here. */
-  admittedAt: z.string().optional(),
+  admittedAt: z.optional(z.string()),
   /** Its place in the line for upstream capacity, taken the first time it waited. */
-  waitingTicket: z.number().int().positive().optional(),
-  upstreamRequestId: z.string().optional(),
-  upstreamStatus: z.string().optional(),
-  submittedAt: z.string().optional(),
-  completedAt: z.string().optional(),
-  output: jobOutputSchema.optional(),
-  error: jobErrorSchema.optional(),
-  metrics: z.record(z.string(), z.unknown()).optional(),
+  waitingTicket: z.optional(z.number().check(z.int()).check(z.positive())),
+  upstreamRequestId: z.optional(z.string()),
+  upstreamStatus: z.optional(z.string()),
+  submittedAt: z.optional(z.string()),
+  completedAt: z.optional(z.string()),
+  output: z.optional(jobOutputSchema),
+  error: z.optional(jobErrorSchema),
+  metrics: z.optional(z.record(z.string(), z.unknown())),
   /** sha256 of the parsed request: an idempotent replay must match it. */
-  requestHash: z.string().optional(),
+  requestHash: z.optional(z.string()),
   /** The API key (its public id) that created the job; none for the S3 intake. */
-  keyId: z.string().optional(),
+  keyId: z.optional(z.string()),
   /** The Idempotency-Key the job was created with, if any. */
-  idempotencyKey: z.string().optional(),
-  source: jobSourceSchema.optional(),
-  webhook: webhookRecordSchema.optional(),
+  idempotencyKey: z.optional(z.string()),
+  source: z.optional(jobSourceSchema),
+  webhook: z.optional(webhookRecordSchema),
   /**
    * The job's own execution (name and ARN), chosen when the job is created:
    * cancel stops it, a replay starts it again. Records made before execution
    * names were unique lack both: their execution is named after the job.
    */
-  executionName: z.string().optional(),
-  executionArn: z.string().optional(),
+  executionName: z.optional(z.string()),
+  executionArn: z.optional(z.string()),
 });
 export type Job = z.infer<typeof jobSchema>;
 export type JobOutput = z.infer<typeof jobOutputSchema>;

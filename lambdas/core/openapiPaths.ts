@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import { requestIdSchema } from './apiViews';
 import { ENV } from './contract/env';
 import { listQuerySchema } from './cursor';
@@ -15,7 +16,7 @@ export type Operation = Record<string, unknown>;
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+const schemaOf = (schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema => {
   const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io });
   return rest;
 };
@@ -108,7 +109,7 @@ const idempotencyParameter = () => ({
   name: IDEMPOTENCY_HEADER,
   in: 'header',
   required: false,
-  description: idempotencyKeySchema.meta()?.description,
+  description: z.globalRegistry.get(idempotencyKeySchema)?.description,
   schema: schemaOf(idempotencyKeySchema, 'input'),
 });
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import { ValidationError } from './errors';
 
 /** Output height per quality; width follows 16:9. */
@@ -51,14 +52,18 @@ function isHttpsUrl(value: string): boolean {
   }
 }
 
-const frameUrl = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-  .max(2048, { error: 'must be at most 2048 characters' })
-  .refine((value) => isHttpsUrl(value) || parseS3Uri(value) !== undefined, {
-    error: 'must be an https:// URL or an s3://bucket/key URI',
-  })
-  // The URL that is checked is the one handed on: `HTTPS://…` or ` https://…` become their parsed form.
-  .transform((value) => (parseS3Uri(value) ? value : new URL(value).href));
+// The URL that is checked is the one handed on: `HTTPS://…` or ` https://…` become their parsed form.
+const frameUrl = z.pipe(
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .check(z.maxLength(2048, { error: 'must be at most 2048 characters' }))
+    .check(
+      z.refine((value) => isHttpsUrl(value) || parseS3Uri(value) !== undefined, {
+        error: 'must be an https:// URL or an s3://bucket/key URI',
+      }),
+    ),
+  z.transform((value) => (parseS3Uri(value) ? value : new URL(value).href)),
+);
 
 /**
  * The fields Segmind receives, under its names: `toSegmindBody` sends exactly
@@ -67,55 +72,59 @@ const frameUrl = z
 const segmindRequestShape = {
   prompt: z
     .string({ error: 'is required and must be a string' })
-    .min(1, { error: 'must not be empty' })
-    .max(2048, { error: 'must be at most 2048 characters' }),
+    .check(z.minLength(1, { error: 'must not be empty' }))
+    .check(z.maxLength(2048, { error: 'must be at most 2048 characters' })),
   first_frame_url: frameUrl,
   last_frame_url: frameUrl,
-  duration: z.union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' }).default(5),
-  quality: z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }).default('540p'),
-  motion_mode: z.literal('normal', { error: 'must be "normal"' }).default('normal'),
-  seed: z
-    .number({ error: 'must be an integer' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be between 1 and 999999' })
-    .max(999999, { error: 'must be between 1 and 999999' })
-    .default(12345),
-  sound_effect_switch: z.boolean({ error: 'must be true or false' }).default(true),
-  sound_effect_content: z
-    .string({ error: 'must be a string' })
-    .max(2048, { error: 'must be at most 2048 characters' })
-    .optional(),
-  lip_sync_switch: z.boolean({ error: 'must be true or false' }).default(false),
-  lip_sync_tts_content: z
-    .string({ error: 'must be a string' })
-    .max(2048, { error: 'must be at most 2048 characters' })
-    .optional(),
-  lip_sync_tts_speaker_id: z
-    .string({ error: 'must be a string' })
-    .transform((value, ctx) => {
-      const trimmed = value.trim();
-      if (trimmed.toLowerCase() === 'auto') return 'auto';
-      if (Object.hasOwn(lipSyncVoices, trimmed)) return trimmed;
-      const byName = speakerIdByName.get(trimmed.toLowerCase());
-      if (byName) return byName;
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be "auto", "1"–"14" or a voice name (Emily … Ethan)',
-      });
-      return z.NEVER;
-    })
-    .optional(),
+  duration: z._default(z.union([z.literal(5), z.literal(8)], { error: 'must be 5 or 8 (seconds)' }), 5),
+  quality: z._default(z.enum(qualities, { error: `must be one of ${qualities.join(', ')}` }), '540p'),
+  motion_mode: z._default(z.literal('normal', { error: 'must be "normal"' }), 'normal'),
+  seed: z._default(
+    z
+      .number({ error: 'must be an integer' })
+      .check(z.int({ error: 'must be an integer' }))
+      .check(z.gte(1, { error: 'must be between 1 and 999999' }))
+      .check(z.lte(999999, { error: 'must be between 1 and 999999' })),
+    12345,
+  ),
+  sound_effect_switch: z._default(z.boolean({ error: 'must be true or false' }), true),
+  sound_effect_content: z.optional(
+    z.string({ error: 'must be a string' }).check(z.maxLength(2048, { error: 'must be at most 2048 characters' })),
+  ),
+  lip_sync_switch: z._default(z.boolean({ error: 'must be true or false' }), false),
+  lip_sync_tts_content: z.optional(
+    z.string({ error: 'must be a string' }).check(z.maxLength(2048, { error: 'must be at most 2048 characters' })),
+  ),
+  lip_sync_tts_speaker_id: z.optional(
+    z.pipe(
+      z.string({ error: 'must be a string' }),
+      z.transform((value, ctx) => {
+        const trimmed = value.trim();
+        if (trimmed.toLowerCase() === 'auto') return 'auto';
+        if (Object.hasOwn(lipSyncVoices, trimmed)) return trimmed;
+        const byName = speakerIdByName.get(trimmed.toLowerCase());
+        if (byName) return byName;
+        ctx.issues.push({
+          code: 'custom',
+          message: 'must be "auto", "1"–"14" or a voice name (Emily … Ethan)',
+          input: value,
+        });
+        return z.NEVER;
+      }),
+    ),
+  ),
 };
 
 /** Our extensions: validated and stored with the job, never sent to Segmind. */
 const framebridgeRequestShape = {
   // Syntax only: https-only and public-only are checked when a job is created,
   // where the local development switch for private receivers is known.
-  callback_url: z
-    .string({ error: 'must be a string' })
-    .max(2048, { error: 'must be at most 2048 characters' })
-    .refine(isHttpUrl, { error: 'must be an https:// URL' })
-    .optional(),
+  callback_url: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(z.maxLength(2048, { error: 'must be at most 2048 characters' }))
+      .check(z.refine(isHttpUrl, { error: 'must be an https:// URL' })),
+  ),
 };
 
 /**
@@ -127,15 +136,17 @@ export const transitionRequestSchema = z
     { ...segmindRequestShape, ...framebridgeRequestShape },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a JSON object') },
   )
-  .superRefine((request, ctx) => {
-    if (request.duration === 8 && request.quality === '1080p') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['duration'],
-        message: 'must be 5 when quality is 1080p (8 s is not available at 1080p)',
-      });
-    }
-  });
+  .check(
+    z.superRefine((request, ctx) => {
+      if (request.duration === 8 && request.quality === '1080p') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['duration'],
+          message: 'must be 5 when quality is 1080p (8 s is not available at 1080p)',
+        });
+      }
+    }),
+  );
 
 export type TransitionRequestInput = z.input<typeof transitionRequestSchema>;
 export type TransitionRequest = z.output<typeof transitionRequestSchema>;
@@ -157,7 +168,7 @@ export function toSegmindBody(request: TransitionRequest): SegmindBody {
 }
 
 /** One readable message per issue: "field: rule". Unknown fields are named. */
-export function describeIssues(error: z.ZodError): { field: string; rule: string }[] {
+export function describeIssues(error: z.core.$ZodError): { field: string; rule: string }[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: key, rule: 'is not a known field' }));
@@ -168,8 +179,8 @@ export function describeIssues(error: z.ZodError): { field: string; rule: string
 }
 
 /** Parses with `schema` or throws a ValidationError naming every field and rule. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
+export function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   throw ValidationError.fromIssues(what, describeIssues(result.error));
 }

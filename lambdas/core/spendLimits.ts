@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import type { FieldIssue } from './errors';
 import type { TenantLimits } from './tenants';
 
@@ -41,9 +42,9 @@ export function secondsUntilNextUtcDay(now: Date): number {
 
 /** A tenant's counter as stored: jobs holding an active slot, and jobs created on `day`. */
 export const tenantUsageSchema = z.object({
-  activeCount: z.number().int(),
+  activeCount: z.number().check(z.int()),
   day: z.string(),
-  dayCount: z.number().int(),
+  dayCount: z.number().check(z.int()),
 });
 export type TenantUsage = z.infer<typeof tenantUsageSchema>;
 

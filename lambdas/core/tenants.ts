@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 
 /*
  * Tenants and their API keys. A tenant owns jobs and may hold several keys, so
@@ -9,28 +10,30 @@ import * as z from 'zod';
  */
 
 /** A tenant's name: lower-case letters, digits, `-` and `_`, 1–63 characters, starting with a letter or digit. */
-export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
-  error: 'must be 1–63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
-});
+export const tenantIdSchema = z.string().check(
+  z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+    error: 'must be 1–63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+  }),
+);
 
 /** Per-tenant spend limits; a key's own limits override the deployment's defaults. */
 export const tenantLimitsSchema = z.object({
-  maxActiveJobs: z.number().int().positive().optional(),
-  maxJobsPerDay: z.number().int().positive().optional(),
+  maxActiveJobs: z.optional(z.number().check(z.int()).check(z.positive())),
+  maxJobsPerDay: z.optional(z.number().check(z.int()).check(z.positive())),
 });
 export type TenantLimits = z.infer<typeof tenantLimitsSchema>;
 
 /** A key's record in the keys table. */
 export const keyRecordSchema = z.object({
-  keyId: z.string().min(1),
+  keyId: z.string().check(z.minLength(1)),
   /** sha256 of the key, hex. The key itself is shown once, at creation, and never stored. */
-  keyHash: z.string().regex(/^[0-9a-f]{64}$/),
+  keyHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   tenantId: tenantIdSchema,
   status: z.enum(['active', 'revoked']),
   createdAt: z.string(),
-  lastUsedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-  limits: tenantLimitsSchema.optional(),
+  lastUsedAt: z.optional(z.string()),
+  revokedAt: z.optional(z.string()),
+  limits: z.optional(tenantLimitsSchema),
 });
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 
@@ -102,9 +105,11 @@ export function parseApiKeyList(spec: string): { tenantId: string; apiKey: strin
 }
 
 /** What `keyIdFor` gives: `key-` and 16 hex digits. */
-export const keyIdSchema = z.string().regex(/^key-[0-9a-f]{16}$/, {
-  error: 'must be a key id: "key-" and 16 hex digits, as `keys list` shows them',
-});
+export const keyIdSchema = z.string().check(
+  z.regex(/^key-[0-9a-f]{16}$/, {
+    error: 'must be a key id: "key-" and 16 hex digits, as `keys list` shows them',
+  }),
+);
 
 /** A key as operators see it: everything but its hash. */
 export type KeySummary = Omit<KeyRecord, 'keyHash'>;

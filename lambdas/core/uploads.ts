@@ -1,9 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UPLOADS_PREFIX } from './contract/names';
 import { MAX_FRAME_BYTES } from './imageInfo';
 import { INBOX_PREFIX } from './manifest';
 import { parseOrThrow, parseS3Uri } from './schemas';
 import { tenantIdSchema } from './tenants';
+import { withMeta } from './zodMini';
 
 /** The frame formats the upstream accepts, by content type, with the extension a default name gets. */
 export const frameContentTypes = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' } as const;
@@ -24,27 +25,34 @@ export const uploadRequestSchema = z.strictObject(
     content_type: z.enum(contentTypeNames, {
       error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${contentTypeNames.join(', ')}`),
     }),
-    content_length: z
-      .number({
-        error: (issue) => (issue.input === undefined ? `is required and ${contentLengthRule}` : contentLengthRule),
-      })
-      .int({ error: contentLengthRule })
-      .min(1, { error: contentLengthRule })
-      .max(MAX_FRAME_BYTES, { error: contentLengthRule })
-      .meta({
+    content_length: withMeta(
+      z
+        .number({
+          error: (issue) => (issue.input === undefined ? `is required and ${contentLengthRule}` : contentLengthRule),
+        })
+        .check(z.int({ error: contentLengthRule }))
+        .check(z.gte(1, { error: contentLengthRule }))
+        .check(z.lte(MAX_FRAME_BYTES, { error: contentLengthRule })),
+      {
         description:
           'The exact size of the image in bytes (at most 20 MB, 20971520). It is signed into the upload URL: S3 refuses an upload of any other size.',
-      }),
-    filename: z
-      .string({ error: 'must be a string' })
-      .max(128, { error: 'must be at most 128 characters' })
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-        error: 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"',
-        abort: true,
-      })
-      .refine((name) => !name.includes('..'), { error: 'must not contain ".."' })
-      .optional()
-      .meta({ description: 'The object name under the upload prefix; default frame.<ext>' }),
+      },
+    ),
+    filename: withMeta(
+      z.optional(
+        z
+          .string({ error: 'must be a string' })
+          .check(z.maxLength(128, { error: 'must be at most 128 characters' }))
+          .check(
+            z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+              error: 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"',
+              abort: true,
+            }),
+          )
+          .check(z.refine((name) => !name.includes('..'), { error: 'must not contain ".."' })),
+      ),
+      { description: 'The object name under the upload prefix; default frame.<ext>' },
+    ),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a JSON object') },
 );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import type { Job, WebhookRecord } from './job';
 
 /**
@@ -26,19 +27,22 @@ export const webhookPayloadSchema = z.object({
   data: z.object({
     request_id: z.string(),
     status: z.enum(['COMPLETED', 'FAILED']),
-    video_url: z.url().nullable(),
-    expires_at: z.iso.datetime().nullable(),
-    s3_uri: z.string().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    video_url: z.nullable(z.url()),
+    expires_at: z.nullable(z.iso.datetime()),
+    s3_uri: z.nullable(z.string()),
+    error: z.nullable(z.object({ code: z.string(), message: z.string() })),
   }),
 });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
 /** The delivery state machine's input, and what a Catch adds to it. */
-export const webhookDeliveryInputSchema = z.object({ jobId: z.string().min(1), webhookId: z.string().min(1) });
+export const webhookDeliveryInputSchema = z.object({
+  jobId: z.string().check(z.minLength(1)),
+  webhookId: z.string().check(z.minLength(1)),
+});
 export type WebhookDeliveryInput = z.infer<typeof webhookDeliveryInputSchema>;
-export const webhookFailureInputSchema = webhookDeliveryInputSchema.extend({
-  error: z.object({ Error: z.string(), Cause: z.string().nullish() }).optional(),
+export const webhookFailureInputSchema = z.extend(webhookDeliveryInputSchema, {
+  error: z.optional(z.object({ Error: z.string(), Cause: z.nullish(z.string()) })),
 });
 export type WebhookFailureInput = z.infer<typeof webhookFailureInputSchema>;
 

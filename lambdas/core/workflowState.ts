@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMini';
 import { upstreamStatuses } from './contract/upstreamStatus';
 
 /**
@@ -7,57 +8,57 @@ import { upstreamStatuses } from './contract/upstreamStatus';
  * waits on `waitSeconds`.
  */
 
-export const executionInputSchema = z.object({ jobId: z.string().min(1) });
+export const executionInputSchema = z.object({ jobId: z.string().check(z.minLength(1)) });
 
 /** `$$.Execution.StartTime`, which the state machine adds to Submit's input: the deadlines count from it. */
 const executionStartedAt = z.iso.datetime({ offset: true });
 
-export const submitInputSchema = executionInputSchema.extend({ executionStartedAt });
+export const submitInputSchema = z.extend(executionInputSchema, { executionStartedAt });
 export type SubmitInput = z.infer<typeof submitInputSchema>;
 
-export const pollingStateSchema = executionInputSchema.extend({
+export const pollingStateSchema = z.extend(executionInputSchema, {
   // Absent from the states of executions started before deadlines counted from the
   // start (deployed while they ran): those count from `submittedAt`.
-  executionStartedAt: executionStartedAt.optional(),
+  executionStartedAt: z.optional(executionStartedAt),
   /** When the job was admitted to the upstream: the deadlines count from it (absent: from the execution's start). */
-  admittedAt: executionStartedAt.optional(),
-  upstreamRequestId: z.string().min(1),
+  admittedAt: z.optional(executionStartedAt),
+  upstreamRequestId: z.string().check(z.minLength(1)),
   submittedAt: z.string(),
-  pollCount: z.number().int().nonnegative(),
-  waitSeconds: z.number().int().positive(),
+  pollCount: z.number().check(z.int()).check(z.nonnegative()),
+  waitSeconds: z.number().check(z.int()).check(z.positive()),
   /** The status the last check saw (absent before the first). */
-  status: z.enum(upstreamStatuses).optional(),
+  status: z.optional(z.enum(upstreamStatuses)),
   /**
    * The upstream finished the job but the budget had no token for the result
    * read: the next check reads the result straight away.
    */
-  resultPending: z.boolean().optional(),
+  resultPending: z.optional(z.boolean()),
   /** When a check last saw the job pending: what the poll plan learns is bounded below by it. */
-  lastPendingAt: z.string().optional(),
+  lastPendingAt: z.optional(z.string()),
   /** When a check saw the job COMPLETED while its result read waits for a token. */
-  completedSeenAt: z.string().optional(),
+  completedSeenAt: z.optional(z.string()),
 });
 export type PollingState = z.infer<typeof pollingStateSchema>;
 
-export const checkedStateSchema = pollingStateSchema.extend({
+export const checkedStateSchema = z.extend(pollingStateSchema, {
   status: z.enum(upstreamStatuses),
-  videoUrl: z.string().optional(),
-  upstreamError: z.string().optional(),
+  videoUrl: z.optional(z.string()),
+  upstreamError: z.optional(z.string()),
 });
 export type CheckedState = z.infer<typeof checkedStateSchema>;
 
-export const completedStateSchema = checkedStateSchema.extend({
+export const completedStateSchema = z.extend(checkedStateSchema, {
   status: z.literal('COMPLETED'),
-  videoUrl: z.string().min(1),
+  videoUrl: z.string().check(z.minLength(1)),
 });
 
 /** What a Catch puts at `$.error`: Step Functions' error name and cause. */
-export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().nullish() });
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.nullish(z.string()) });
 
-export const failureInputSchema = executionInputSchema.extend({
-  error: caughtErrorSchema.optional(),
-  status: z.string().optional(),
-  upstreamError: z.string().optional(),
+export const failureInputSchema = z.extend(executionInputSchema, {
+  error: z.optional(caughtErrorSchema),
+  status: z.optional(z.string()),
+  upstreamError: z.optional(z.string()),
 });
 export type FailureInput = z.infer<typeof failureInputSchema>;
 
@@ -68,13 +69,13 @@ export type FailureInput = z.infer<typeof failureInputSchema>;
  * a cancel or the reconciler ended was announced by them.
  */
 export const jobOutcomeSchema = z.discriminatedUnion('status', [
-  executionInputSchema.extend({
+  z.extend(executionInputSchema, {
     status: z.literal('COMPLETED'),
     s3Uri: z.string(),
-    bytes: z.number().int().nonnegative(),
+    bytes: z.number().check(z.int()).check(z.nonnegative()),
     announce: z.boolean(),
   }),
-  executionInputSchema.extend({
+  z.extend(executionInputSchema, {
     status: z.literal('FAILED'),
     code: z.string(),
     message: z.string(),

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { logger } from '../adapters/logger';
 import { s3 } from '../adapters/s3Client';
 import { parseEnv } from '../core/config';
@@ -26,11 +27,11 @@ const objectCreatedEventSchema = z.object({
   source: z.literal('aws.s3'),
   'detail-type': z.literal('Object Created'),
   detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      etag: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.int()).check(z.nonnegative())),
+      etag: z.optional(z.string()),
     }),
   }),
 });

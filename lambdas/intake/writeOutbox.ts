@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { dynamo } from '../adapters/dynamoClient';
 import { logger } from '../adapters/logger';
 import { s3 } from '../adapters/s3Client';
@@ -22,7 +23,7 @@ const deps = {
 const transitionEventSchema = z.object({
   source: z.literal(TRANSITION_EVENT_SOURCE),
   'detail-type': z.enum([TRANSITION_DETAIL_TYPES.completed, TRANSITION_DETAIL_TYPES.failed]),
-  detail: z.object({ request_id: z.string().min(1) }),
+  detail: z.object({ request_id: z.string().check(z.minLength(1)) }),
 });
 
 /**

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { dynamo } from '../adapters/dynamoClient';
 import { s3 } from '../adapters/s3Client';
 import { sfn } from '../adapters/sfnClient';

@@ -1,12 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 
 /**
  * Set by the runtime, not by the deployment: Lambda sets AWS_REGION; the local
  * stack points the SDK at s3rver with AWS_ENDPOINT_URL_S3.
  */
 export const storageEnvSchema = z.object({
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
-  AWS_ENDPOINT_URL_S3: z.url().optional(),
+  AWS_REGION: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  AWS_ENDPOINT_URL_S3: z.optional(z.url()),
 });
 export type StorageEnv = z.infer<typeof storageEnvSchema>;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { SubmitOutcomeUnknownError, UpstreamExpiredError, UpstreamUnavailableError } from '../core/errors';
 import {
   acceptedSubmit,
@@ -42,8 +43,8 @@ const GATEWAY_LOST_ANSWER = new Set([502, 504, 520, 524]);
 const optionsSchema = z.object({
   baseUrl: z
     .url({ protocol: /^https?$/, error: 'baseUrl must be an absolute http(s) URL' })
-    .refine((url) => !/[?#]/.test(url), 'baseUrl must not hold a query or fragment'),
-  timeoutMs: z.number().int().positive().max(900_000).default(DEFAULT_TIMEOUT_MS),
+    .check(z.refine((url) => !/[?#]/.test(url), 'baseUrl must not hold a query or fragment')),
+  timeoutMs: z._default(z.number().check(z.int()).check(z.positive()).check(z.lte(900_000)), DEFAULT_TIMEOUT_MS),
 });
 
 export class SegmindClient {

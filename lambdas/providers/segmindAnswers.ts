@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { UPSTREAM_STATUS_TABLE, type UpstreamStatus, upstreamStatuses } from '../core/contract/upstreamStatus';
 import {
   InvalidUpstreamOutputError,
@@ -37,25 +38,25 @@ const RESET_AT_HEADER = 'x-rate-limit-reset-at-utc';
 const FAILED_WITHOUT_REASON = 'Segmind reported the job FAILED without a reason';
 
 /** Exactly the statuses of the contract's status table, however Segmind cases or pads them. */
-const upstreamStatus = z.string().trim().toUpperCase().pipe(z.enum(upstreamStatuses));
+const upstreamStatus = z.pipe(z.string().check(z.trim(), z.toUpperCase()), z.enum(upstreamStatuses));
 
 /** Ids are used as a path segment: dot segments would be resolved away by URL parsing. */
 export const requestIdSchema = z
   .string()
-  .min(1)
-  .max(256)
-  .refine((id) => !/^(\.|%2e){1,2}$/i.test(id), 'a request id cannot be a dot segment');
+  .check(z.minLength(1))
+  .check(z.maxLength(256))
+  .check(z.refine((id) => !/^(\.|%2e){1,2}$/i.test(id), 'a request id cannot be a dot segment'));
 
-const submitAnswer = z.object({ request_id: requestIdSchema, status: z.string().optional() });
+const submitAnswer = z.object({ request_id: requestIdSchema, status: z.optional(z.string()) });
 /** Statuses meaning "accepted, poll it"; Segmind documents QUEUED, the others are tolerated. */
 const ACCEPTED_SUBMIT_STATUSES = new Set(['QUEUED', 'PENDING', 'IN_QUEUE', 'PROCESSING']);
 
-const statusAnswer = z.object({ status: upstreamStatus, error: z.unknown().optional() });
+const statusAnswer = z.object({ status: upstreamStatus, error: z.optional(z.unknown()) });
 const resultAnswer = z.object({
   status: upstreamStatus,
-  output: z.unknown().optional(),
-  metrics: z.unknown().optional(),
-  error: z.unknown().optional(),
+  output: z.optional(z.unknown()),
+  metrics: z.optional(z.unknown()),
+  error: z.optional(z.unknown()),
 });
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -158,7 +159,7 @@ function successBody(answer: Answer, exchange: Exchange): unknown {
   return decodeJson(body.text);
 }
 
-function invalidBody(body: BodyRead, exchange: Exchange, error: z.ZodError): InvalidUpstreamOutputError {
+function invalidBody(body: BodyRead, exchange: Exchange, error: z.core.$ZodError): InvalidUpstreamOutputError {
   const received = body.ok ? quoteBody(body.text, exchange) : 'an unreadable body';
   return new InvalidUpstreamOutputError(
     `Segmind's answer to ${exchange.what} is not usable (${z.prettifyError(error).replaceAll('\n', ' ')}); received ${received}`,

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { InvalidUpstreamOutputError } from '../core/errors';
 
 /** Keys that may hold the video URL in an object `output`, most specific first. */

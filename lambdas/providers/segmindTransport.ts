@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 
 /** Whether a request that got no answer may have reached the upstream. */
 export type TransportFailure = 'not-sent' | 'maybe-sent';
@@ -36,12 +37,12 @@ const MAX_CAUSE_DEPTH = 8;
 
 /** The fields of Node and undici errors we look at; anything else is ignored. */
 const transportFields = z.object({
-  name: z.string().optional().catch(undefined),
-  message: z.string().optional().catch(undefined),
-  code: z.string().optional().catch(undefined),
-  syscall: z.string().optional().catch(undefined),
-  errors: z.array(z.unknown()).optional().catch(undefined),
-  cause: z.unknown().optional(),
+  name: z.catch(z.optional(z.string()), undefined),
+  message: z.catch(z.optional(z.string()), undefined),
+  code: z.catch(z.optional(z.string()), undefined),
+  syscall: z.catch(z.optional(z.string()), undefined),
+  errors: z.catch(z.optional(z.array(z.unknown())), undefined),
+  cause: z.optional(z.unknown()),
 });
 
 /**

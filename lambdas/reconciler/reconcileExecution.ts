@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { dynamo } from '../adapters/dynamoClient';
 import { logger } from '../adapters/logger';
 import { sfn } from '../adapters/sfnClient';
@@ -28,22 +29,25 @@ const deps: ReconcileDeps = {
 };
 
 /** A JSON document in a string, as Step Functions passes an execution's input. */
-const jsonText = z.string().transform((text, context) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    context.addIssue({ code: 'custom', message: 'must be a JSON document' });
-    return z.NEVER;
-  }
-});
+const jsonText = z.pipe(
+  z.string(),
+  z.transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.issues.push({ code: 'custom', message: 'must be a JSON document', input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 /** Step Functions' status change event as the rule delivers it: an ended execution and its `{"jobId"}` input. */
 const executionEndedEventSchema = z.object({
   source: z.literal(EXECUTION_STATUS_CHANGE.source),
   'detail-type': z.literal(EXECUTION_STATUS_CHANGE.detailType),
-  detail: executionStatusChangeDetailSchema.extend({
+  detail: z.extend(executionStatusChangeDetailSchema, {
     status: z.enum(RECONCILED_STATUSES),
-    input: jsonText.pipe(executionInputSchema),
+    input: z.pipe(jsonText, executionInputSchema),
   }),
 });
 

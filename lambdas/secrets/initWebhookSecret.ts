@@ -1,12 +1,13 @@
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zodMini';
 import { logger } from '../adapters/logger';
 import { secrets } from '../adapters/secretsClient';
 import { errorMessage } from '../core/errors';
 import { isStandardSigningSecret, newStandardSigningSecret } from '../core/webhook';
 
-const propertiesSchema = z.object({ SecretId: z.string().min(1) });
+const propertiesSchema = z.object({ SecretId: z.string().check(z.minLength(1)) });
 
 export interface InitWebhookSecretDeps {
   readSecret: (secretId: string) => Promise<string | undefined>;

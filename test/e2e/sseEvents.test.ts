@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { errorBodySchema, statusViewSchema } from '../../lambdas/core/apiViews';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
@@ -201,7 +202,7 @@ describe('E2E: live progress over server-sent events, on the local stack', () =>
     });
 
     it('sends one status event per change, in order from QUEUED through PROCESSING to COMPLETED', () => {
-      const bodies = events.map((frame) => statusViewSchema.strict().parse(JSON.parse(frame.data ?? '')));
+      const bodies = events.map((frame) => z.strictObject(statusViewSchema.shape).parse(JSON.parse(frame.data ?? '')));
       const changes = bodies.map((body) => `${body.status}/${body.phase}`);
 
       expect(events.every((frame) => frame.event === 'status')).toBe(true);
@@ -323,7 +324,7 @@ describe('E2E: live progress over server-sent events, on the local stack', () =>
         const stream = await openEvents(target, { key });
         expect(stream.response.status).toBe(404);
         expect(stream.response.headers.get('content-type')).toMatch(/^application\/json/);
-        expect(errorBodySchema.strict().parse(await stream.response.json())).toEqual({
+        expect(z.strictObject(errorBodySchema.shape).parse(await stream.response.json())).toEqual({
           error: `No request with id ${target}`,
           error_code: 'not_found',
           details: [],
@@ -335,7 +336,7 @@ describe('E2E: live progress over server-sent events, on the local stack', () =>
       const stream = await openEvents(UNKNOWN_ID, { lastEventId: 'yesterday' });
 
       expect(stream.response.status).toBe(400);
-      const body = errorBodySchema.strict().parse(await stream.response.json());
+      const body = z.strictObject(errorBodySchema.shape).parse(await stream.response.json());
       expect(body.error_code).toBe('invalid_request');
       expect(body.details.map((detail) => detail.field)).toEqual(['Last-Event-ID']);
     });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { errorBodySchema, statusViewSchema, submittedViewSchema } from '../../lambdas/core/apiViews';
 import { probeVideo } from '../../local/emulator/probe';
 import { type LocalStack, startLocalStack } from '../../local/stack';
@@ -146,7 +147,7 @@ describe('E2E: the synchronous v1 route, on the local stack', () => {
     // Assert
     expect(answer.status).toBe(422);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = statusViewSchema.strict().parse(JSON.parse(answer.bytes.toString('utf8')));
+    const body = z.strictObject(statusViewSchema.shape).parse(JSON.parse(answer.bytes.toString('utf8')));
     expect(body).toMatchObject({ status: 'FAILED', phase: 'failed', error_code: expect.any(String) });
     expect(body.error).toContain(UPSTREAM_FAILURE);
     const status = await api(`/v2/requests/${body.request_id}/status`);
@@ -164,7 +165,7 @@ describe('E2E: the synchronous v1 route, on the local stack', () => {
 
     // Assert
     expect(answer.status).toBe(400);
-    const body = errorBodySchema.strict().parse(JSON.parse(answer.bytes.toString('utf8')));
+    const body = z.strictObject(errorBodySchema.shape).parse(JSON.parse(answer.bytes.toString('utf8')));
     expect(body.error_code).toBe('invalid_request');
     expect(body.details.map((detail) => detail.field)).toEqual(['duration']);
     expect(await jobCount()).toBe(jobsBefore);
@@ -177,7 +178,7 @@ describe('E2E: the synchronous v1 route, on the local stack', () => {
 
     // Assert
     expect(answer.status).toBe(202);
-    const body = submittedViewSchema.strict().parse(JSON.parse(answer.bytes.toString('utf8')));
+    const body = z.strictObject(submittedViewSchema.shape).parse(JSON.parse(answer.bytes.toString('utf8')));
     running.push(body.request_id);
     expect(body.status_url).toBe(`${stack.endpoints.apiUrl}/v2/requests/${body.request_id}/status`);
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(WAIT_S * 1000 - 200);

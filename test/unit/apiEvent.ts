@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { expect } from 'vitest';
+import * as z from 'zod/mini';
 import { type ErrorBody, errorBodySchema } from '../../lambdas/core/apiViews';
 import { statusOfApiError } from '../../lambdas/core/contract/apiErrors';
 import { OWNER } from './fakeJobsTable';
@@ -108,7 +109,7 @@ export function bodyOf(response: APIGatewayProxyResult): Record<string, unknown>
  * (`{error, error_code, details}` and nothing else) and its code's status.
  */
 export function errorOf(response: APIGatewayProxyResult): ErrorBody {
-  const body = errorBodySchema.strict().parse(bodyOf(response));
+  const body = z.strictObject(errorBodySchema.shape).parse(bodyOf(response));
   expect(response.statusCode).toBe(statusOfApiError(body.error_code));
   return body;
 }

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zodMini';
 import { commaList, optionalPositiveInt } from '../config';
 import { tenantIdSchema } from '../tenants';
 import { SEGMIND_DEFAULT_BASE_URL } from './names';
@@ -47,27 +48,30 @@ export const ENV = {
 /** Variables only an AWS deployment sets: the local stack drops them and sets their local twins. */
 export const AWS_ONLY_ENV: readonly string[] = [ENV.segmindApiKeySecretArn, ENV.webhookSecretArn];
 
-const name = z.string().min(1);
+const name = z.string().check(z.minLength(1));
 
 const jobsTable = { [ENV.jobsTable]: name };
 const bucket = { [ENV.bucket]: name };
 const stateMachine = { [ENV.stateMachineArn]: name };
 const privateCallbacks = {
   /** The local development switch for private and plain-http webhook receivers; never set in AWS. */
-  [ENV.allowPrivateCallbacks]: z
-    .enum(['0', '1', ''])
-    .optional()
-    .transform((value) => value === '1'),
+  [ENV.allowPrivateCallbacks]: z.pipe(
+    z.optional(z.enum(['0', '1', ''])),
+    z.transform((value) => value === '1'),
+  ),
 };
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_PRESIGNED_URL_TTL_S = 604_800;
 const resultUrl = {
   /** Seconds a presigned video URL stays valid when minted for a client (1 s – 7 days). */
-  [ENV.resultUrlTtl]: optionalPositiveInt
-    .refine((value) => value === undefined || value <= MAX_PRESIGNED_URL_TTL_S, {
-      error: `must be at most ${MAX_PRESIGNED_URL_TTL_S} seconds (7 days, the longest a presigned URL lives)`,
-    })
-    .transform((value) => value ?? 3600),
+  [ENV.resultUrlTtl]: z.pipe(
+    optionalPositiveInt.check(
+      z.refine((value) => value === undefined || value <= MAX_PRESIGNED_URL_TTL_S, {
+        error: `must be at most ${MAX_PRESIGNED_URL_TTL_S} seconds (7 days, the longest a presigned URL lives)`,
+      }),
+    ),
+    z.transform((value) => value ?? 3600),
+  ),
 };
 const poll = {
   [ENV.pollFirst]: optionalPositiveInt,
@@ -75,42 +79,58 @@ const poll = {
   /** Seconds after the execution started when polling gives up: the time budget's deadline, which the construct sets. */
   [ENV.pollDeadline]: optionalPositiveInt,
   /** `learning` (the default) learns from recent jobs; `static` keeps the fixed guess. */
-  [ENV.pollStrategy]: z.enum(['learning', 'static'], { error: 'must be learning or static' }).default('learning'),
+  [ENV.pollStrategy]: z._default(z.enum(['learning', 'static'], { error: 'must be learning or static' }), 'learning'),
 };
 const segmindBaseUrl = {
-  [ENV.segmindBaseUrl]: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default(SEGMIND_DEFAULT_BASE_URL),
+  [ENV.segmindBaseUrl]: z._default(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    SEGMIND_DEFAULT_BASE_URL,
+  ),
 };
 
 /** Segmind's base URL and where its key comes from: a secret in AWS, the environment locally. */
 const segmind = z
   .object({
     ...segmindBaseUrl,
-    [ENV.segmindApiKey]: name.optional(),
-    [ENV.segmindApiKeySecretArn]: name.optional(),
+    [ENV.segmindApiKey]: z.optional(name),
+    [ENV.segmindApiKeySecretArn]: z.optional(name),
   })
-  .refine((env) => env.SEGMIND_API_KEY || env.SEGMIND_API_KEY_SECRET_ARN, {
-    error: `set ${ENV.segmindApiKeySecretArn} (AWS) or ${ENV.segmindApiKey} (local)`,
-    path: [ENV.segmindApiKeySecretArn],
-  });
+  .check(
+    z.refine((env) => env.SEGMIND_API_KEY || env.SEGMIND_API_KEY_SECRET_ARN, {
+      error: `set ${ENV.segmindApiKeySecretArn} (AWS) or ${ENV.segmindApiKey} (local)`,
+      path: [ENV.segmindApiKeySecretArn],
+    }),
+  );
 
 /** The webhook signing secret: a secret in AWS, the environment locally. */
 const webhookSecret = z
-  .object({ [ENV.webhookSecret]: name.optional(), [ENV.webhookSecretArn]: name.optional() })
-  .refine((env) => env.FRAMEBRIDGE_WEBHOOK_SECRET || env.WEBHOOK_SECRET_ARN, {
-    error: `set ${ENV.webhookSecretArn} (AWS) or ${ENV.webhookSecret} (local)`,
-    path: [ENV.webhookSecretArn],
-  });
+  .object({ [ENV.webhookSecret]: z.optional(name), [ENV.webhookSecretArn]: z.optional(name) })
+  .check(
+    z.refine((env) => env.FRAMEBRIDGE_WEBHOOK_SECRET || env.WEBHOOK_SECRET_ARN, {
+      error: `set ${ENV.webhookSecretArn} (AWS) or ${ENV.webhookSecret} (local)`,
+      path: [ENV.webhookSecretArn],
+    }),
+  );
 
 /** Every tenant's spend limits unless its key sets its own. */
 const tenantLimitDefaults = {
-  [ENV.maxActiveJobs]: optionalPositiveInt.transform((value) => value ?? 20),
-  [ENV.maxJobsPerDay]: optionalPositiveInt.transform((value) => value ?? 1000),
+  [ENV.maxActiveJobs]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 20),
+  ),
+  [ENV.maxJobsPerDay]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 1000),
+  ),
 };
 
 /** Days a job record is kept before DynamoDB's TTL removes it (the pipeline's `retentionDays`). */
-const jobRetention = { [ENV.jobRetentionDays]: optionalPositiveInt.transform((value) => value ?? 30) };
+const jobRetention = {
+  [ENV.jobRetentionDays]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 30),
+  ),
+};
 
 /**
  * The deployment's upstream budget (`core/admission.ts`): requests per minute
@@ -118,11 +138,18 @@ const jobRetention = { [ENV.jobRetentionDays]: optionalPositiveInt.transform((va
  * how long an unrenewed slot stays taken.
  */
 const upstreamBudget = {
-  [ENV.upstreamRpm]: optionalPositiveInt
-    .refine((value) => value === undefined || value >= 2, { error: 'must be at least 2' })
-    .transform((value) => value ?? 50),
-  [ENV.upstreamConcurrency]: optionalPositiveInt.transform((value) => value ?? 10),
-  [ENV.upstreamLease]: optionalPositiveInt.transform((value) => value ?? 600),
+  [ENV.upstreamRpm]: z.pipe(
+    optionalPositiveInt.check(z.refine((value) => value === undefined || value >= 2, { error: 'must be at least 2' })),
+    z.transform((value) => value ?? 50),
+  ),
+  [ENV.upstreamConcurrency]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 10),
+  ),
+  [ENV.upstreamLease]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 600),
+  ),
 };
 
 /** What creates jobs (the API and the S3 intake) reads. */
@@ -136,16 +163,23 @@ const createJob = z.object({
 });
 
 /** How often a handler that streams a job's progress re-reads the job (milliseconds, default 1 s). */
-const jobPoll = { [ENV.jobPollMs]: optionalPositiveInt.transform((value) => value ?? 1000) };
+const jobPoll = {
+  [ENV.jobPollMs]: z.pipe(
+    optionalPositiveInt,
+    z.transform((value) => value ?? 1000),
+  ),
+};
 
 /**
  * Builds each schema on first use: a function parses only its own environment,
  * and building all of them at import would cost every cold start ~13 ms.
  */
-function lazily<T extends Record<string, () => z.ZodType>>(builders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
-  const built: Partial<Record<keyof T, z.ZodType>> = {};
+function lazily<T extends Record<string, () => z.core.$ZodType>>(
+  builders: T,
+): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const built: Partial<Record<keyof T, z.core.$ZodType>> = {};
   const schemas = {} as { [K in keyof T]: ReturnType<T[K]> };
-  for (const [name, build] of Object.entries(builders) as [keyof T, () => z.ZodType][]) {
+  for (const [name, build] of Object.entries(builders) as [keyof T, () => z.core.$ZodType][]) {
     Object.defineProperty(schemas, name, {
       enumerable: true,
       get: () => {
@@ -162,7 +196,7 @@ export const FUNCTION_ENV = lazily({
   createTransition: () => createJob,
   getStatus: () => z.object(jobsTable),
   getResult: () => z.object({ ...jobsTable, ...bucket, ...resultUrl }),
-  cancelRequest: () => z.object({ ...jobsTable, ...stateMachine, [ENV.cancellationTailArn]: name.optional() }),
+  cancelRequest: () => z.object({ ...jobsTable, ...stateMachine, [ENV.cancellationTailArn]: z.optional(name) }),
   listRequests: () => z.object(jobsTable),
   createUpload: () => z.object(bucket),
   getOpenApi: () => z.object({}),
@@ -171,10 +205,13 @@ export const FUNCTION_ENV = lazily({
       ...jobsTable,
       ...jobPoll,
       /** Milliseconds between SSE heartbeats (comment lines that keep proxies from closing an idle stream). */
-      [ENV.eventsHeartbeatMs]: optionalPositiveInt.transform((value) => value ?? 15_000),
+      [ENV.eventsHeartbeatMs]: z.pipe(
+        optionalPositiveInt,
+        z.transform((value) => value ?? 15_000),
+      ),
     }),
   syncTransition: () =>
-    createJob.extend({
+    z.extend(createJob, {
       ...jobPoll,
       /** Seconds the route waits for the video before answering 202; never past the function's own time left. */
       [ENV.syncWait]: optionalPositiveInt,
@@ -183,17 +220,18 @@ export const FUNCTION_ENV = lazily({
     }),
   getPlayground: () => z.object({}),
   submit: () =>
-    z
-      .object({
+    z.intersection(
+      z.object({
         ...jobsTable,
         ...bucket,
         ...poll,
         ...upstreamBudget,
         /** Seconds after the execution started when a job stops waiting for capacity: the time budget's, which the construct sets. */
         [ENV.capacityWait]: optionalPositiveInt,
-      })
-      .and(segmind),
-  checkStatus: () => z.object({ ...jobsTable, ...poll, ...upstreamBudget }).and(segmind),
+      }),
+      segmind,
+    ),
+  checkStatus: () => z.intersection(z.object({ ...jobsTable, ...poll, ...upstreamBudget }), segmind),
   copyToS3: () =>
     z.object({
       ...jobsTable,
@@ -207,20 +245,21 @@ export const FUNCTION_ENV = lazily({
   recordFailure: () => z.object(jobsTable),
   notify: () => z.object({ ...jobsTable, [ENV.webhookStateMachineArn]: name }),
   deliverWebhook: () =>
-    z
-      .object({
+    z.intersection(
+      z.object({
         ...jobsTable,
         // Set with the grant to presign the videos; the handler reads each video's bucket from its job.
-        [ENV.bucket]: name.optional(),
+        [ENV.bucket]: z.optional(name),
         ...resultUrl,
         ...privateCallbacks,
-      })
-      .and(webhookSecret),
+      }),
+      webhookSecret,
+    ),
   recordWebhookFailure: () => z.object(jobsTable),
   s3Manifest: () =>
-    createJob.extend({
+    z.extend(createJob, {
       /** The tenant that owns (and is limited for) the jobs of dropped manifests. */
-      [ENV.intakeTenant]: tenantIdSchema.default('intake'),
+      [ENV.intakeTenant]: z._default(tenantIdSchema, 'intake'),
     }),
   authorizer: () => z.object({ [ENV.keysTable]: name }),
   // The secret to initialise arrives as a custom resource property.
@@ -233,4 +272,4 @@ export const FUNCTION_ENV = lazily({
 export type FunctionName = keyof typeof FUNCTION_ENV;
 
 /** Shared by every function's SDK clients: s3rver serves path-style only; real S3 prefers virtual-hosted style. */
-export const CLIENT_ENV = z.object({ [ENV.s3ForcePathStyle]: z.enum(['0', '1']).default('0') });
+export const CLIENT_ENV = z.object({ [ENV.s3ForcePathStyle]: z._default(z.enum(['0', '1']), '0') });

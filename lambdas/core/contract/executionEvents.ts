@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zodMini';
 
 /**
  * Step Functions' own "Execution Status Change" events, as AWS puts them on the
@@ -23,15 +24,15 @@ export type ReconciledStatus = (typeof RECONCILED_STATUSES)[number];
  * string (AWS leaves it null above 256 KiB, which a `{"jobId"}` never is).
  */
 export const executionStatusChangeDetailSchema = z.object({
-  executionArn: z.string().min(1),
-  stateMachineArn: z.string().min(1),
-  name: z.string().min(1),
+  executionArn: z.string().check(z.minLength(1)),
+  stateMachineArn: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   status: z.enum(executionStatuses),
   startDate: z.number(),
-  stopDate: z.number().nullable(),
-  input: z.string().nullable(),
-  output: z.string().nullable(),
-  error: z.string().nullable(),
-  cause: z.string().nullable(),
+  stopDate: z.nullable(z.number()),
+  input: z.nullable(z.string()),
+  output: z.nullable(z.string()),
+  error: z.nullable(z.string()),
+  cause: z.nullable(z.string()),
 });
 export type ExecutionStatusChangeDetail = z.infer<typeof executionStatusChangeDetailSchema>;
