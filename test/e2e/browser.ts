@@ -4,19 +4,16 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 /** Debian's `chromium` package: `.ci/run` installs it when missing; never a downloaded browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-const inCi = () => !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
-
 /**
- * Why the browser tests cannot run here, or undefined when they can. Only a
- * developer's machine without Chromium skips them: in CI a missing browser is
- * a failure (the launch names it), never a silent skip.
+ * Headless Debian Chromium. A machine without it fails the browser tests with
+ * the way to get it, never skips them: `.ci/run` installs it when missing.
  */
-export function browserSkipReason(): string | undefined {
-  if (existsSync(CHROMIUM_PATH) || inCi()) return undefined;
-  return `${CHROMIUM_PATH} is missing: install Debian's chromium (sudo apt-get install -y chromium) to run the browser tests`;
-}
-
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `${CHROMIUM_PATH} is missing: install Debian's chromium (sudo apt-get install -y chromium) to run the browser tests`,
+    );
+  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
 }
 

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_TAG_MESSAGES } from '../../local/emulator/failureTags';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { browserSkipReason, launchChromium, tabOrder, unnamedControls } from './browser';
+import { launchChromium, tabOrder, unnamedControls } from './browser';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const frames = path.join(root, 'examples', 'frames');
@@ -19,10 +19,7 @@ const SCREENSHOT = process.env.FRAMEBRIDGE_SCREENSHOT
 const API_KEY = 'playground-key';
 const JOB_TIMEOUT_MS = 90_000;
 
-const skipReason = browserSkipReason();
-if (skipReason) console.warn(`Skipping the playground browser test: ${skipReason}`);
-
-describe.skipIf(skipReason !== undefined)('E2E: the playground page in Chromium', () => {
+describe('E2E: the playground page in Chromium', () => {
   let stack: LocalStack;
   let workDir: string;
   let browser: Browser;

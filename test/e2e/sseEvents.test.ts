@@ -1,17 +1,17 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { errorBodySchema, statusViewSchema } from '../../lambdas/core/apiViews';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { localApi } from './localApi';
 
 /*
  * GET /v2/requests/{id}/events through the local API server, which runs the
  * same streaming handler Lambda runs behind API Gateway's STREAM mode.
  */
 
-const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
 const KEY = 'sse-key';
 const OTHER_KEY = 'sse-other-key';
 const UNKNOWN_ID = '01JQ00000000000000000000ZZ';
@@ -53,30 +53,7 @@ describe('E2E: live progress over server-sent events, on the local stack', () =>
   let frameUris: { first_frame_url: string; last_frame_url: string };
   const running: string[] = [];
 
-  async function api(route: string, options: { method?: string; key?: string; body?: unknown } = {}) {
-    const response = await fetch(`${stack.endpoints.apiUrl}${route}`, {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: {
-        'x-api-key': options.key ?? KEY,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Record<string, unknown>,
-    };
-  }
-
-  async function uploadFrame(file: string): Promise<string> {
-    const bytes = await readFile(path.join(frames, file));
-    const answer = await api('/v2/uploads', { body: { content_type: 'image/png', content_length: bytes.length } });
-    const upload = answer.body as { upload_url: string; headers: Record<string, string>; s3_uri: string };
-    const put = await fetch(upload.upload_url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes) });
-    expect(put.status).toBe(200);
-    return upload.s3_uri;
-  }
+  const { api, uploadFrame } = localApi(() => stack.endpoints.apiUrl, KEY);
 
   async function submit(prompt: string): Promise<string> {
     const answer = await api('/v2/pixverse-5-transition', { body: { prompt, quality: '360p', ...frameUris } });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,13 +6,13 @@ import * as z from 'zod/mini';
 import { errorBodySchema, statusViewSchema, submittedViewSchema } from '../../lambdas/core/apiViews';
 import { probeVideo } from '../../local/emulator/probe';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { localApi } from './localApi';
 
 /*
  * POST /v1/pixverse-5-transition through the local API server, which runs the
  * same streaming handler Lambda runs behind API Gateway's STREAM mode.
  */
 
-const frames = path.resolve(import.meta.dirname, '..', '..', 'examples', 'frames');
 const KEY = 'sync-key';
 const FAIL_MARK = '[upstream-fails]';
 const UPSTREAM_FAILURE = 'Content moderation: the prompt was rejected by the model';
@@ -27,27 +27,7 @@ describe('E2E: the synchronous v1 route, on the local stack', () => {
   let frameUris: { first_frame_url: string; last_frame_url: string };
   const running: string[] = [];
 
-  async function api(route: string, options: { method?: string; body?: unknown } = {}) {
-    const response = await fetch(route.startsWith('http') ? route : `${stack.endpoints.apiUrl}${route}`, {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: { 'x-api-key': KEY, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Record<string, unknown>,
-    };
-  }
-
-  async function uploadFrame(file: string): Promise<string> {
-    const bytes = await readFile(path.join(frames, file));
-    const answer = await api('/v2/uploads', { body: { content_type: 'image/png', content_length: bytes.length } });
-    const upload = answer.body as { upload_url: string; headers: Record<string, string>; s3_uri: string };
-    const put = await fetch(upload.upload_url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes) });
-    expect(put.status).toBe(200);
-    return upload.s3_uri;
-  }
+  const { api, uploadFrame } = localApi(() => stack.endpoints.apiUrl, KEY);
 
   /** POST /v1/pixverse-5-transition; the answer's bytes as they came. */
   async function runSync(body: unknown, headers: Record<string, string> = {}) {
