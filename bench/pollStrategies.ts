@@ -5,7 +5,8 @@
  * (`strategyRun.ts`), all at once, all given the same jobs: the same
  * per-job upstream latencies (lognormal around a median) and arrival times.
  *
- *   npx tsx bench/pollStrategies.ts [--quick]     prints the rows as JSON
+ *   npx tsx bench/pollStrategies.ts [--quick]                   prints the rows as JSON
+ *   npx tsx bench/pollStrategies.ts --only learning/ample       one strategy alone (while tuning a plan)
  *
  * Full: 30 jobs at 540p, one every 8 s, upstream median 77 s (sigma 0.12):
  * about 6 min. Quick: 13 jobs at 360p, upstream median 12 s: about 2 min. A
@@ -30,6 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { MIN_OBSERVATIONS } from '../lambdas/core/latencyStats';
 import { defaultPollSettings, firstWaitSeconds } from '../lambdas/core/pollPlan';
 import { latencySampler } from '../local/emulator/latency';
@@ -219,13 +221,25 @@ async function startTogether(configs: StrategyRunConfig[]): Promise<ReturnType<t
  * wave), so they start first; the fixed loops, short runs where every poll
  * counts, start together once those are warm, while the plans mostly wait.
  */
-export async function runPollStrategies({ quick = false }: { quick?: boolean } = {}): Promise<StrategyRow[]> {
+export async function runPollStrategies({
+  quick = false,
+  only,
+}: {
+  quick?: boolean;
+  only?: string;
+} = {}): Promise<StrategyRow[]> {
   const workload = pollWorkload(quick);
+  const runs = only === undefined ? RUNS : RUNS.filter((run) => `${run.strategy}/${run.budget}` === only);
+  if (runs.length === 0) {
+    throw new Error(
+      `--only ${only}: no such run; one of ${RUNS.map((run) => `${run.strategy}/${run.budget}`).join(', ')}`,
+    );
+  }
   const dataDirs = await Promise.all(
-    RUNS.map((run) => mkdtemp(path.join(tmpdir(), `framebridge-poll-${run.strategy}-${run.budget}-`))),
+    runs.map((run) => mkdtemp(path.join(tmpdir(), `framebridge-poll-${run.strategy}-${run.budget}-`))),
   );
   try {
-    const configs = RUNS.map((run, index) => configFor(run, workload, dataDirs[index] ?? ''));
+    const configs = runs.map((run, index) => configFor(run, workload, dataDirs[index] ?? ''));
     const isPlan = (config: StrategyRunConfig) => !config.strategy.startsWith('fixed-');
     const plans = await startTogether(configs.filter(isPlan));
     const loops = await startTogether(configs.filter((config) => !isPlan(config)));
@@ -242,9 +256,9 @@ export async function runPollStrategies({ quick = false }: { quick?: boolean } =
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const quick = process.argv.includes('--quick');
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
   const started = performance.now();
-  const rows = await runPollStrategies({ quick });
+  const rows = await runPollStrategies({ quick: values.quick, only: values.only });
   process.stderr.write(`poll strategies: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
 }

@@ -42,8 +42,13 @@ export const EVENT_ATTEMPT_SECONDS = 10;
 export const INVOKE_OVERHEAD_SECONDS = 10;
 export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
-/** The functions' timeouts, in seconds; Copy's follows from the video size cap (`copyTimeoutSeconds`). */
-export const FUNCTION_TIMEOUT_SECONDS = { submit: 60, checkStatus: 30, recordFailure: 15, notify: 15 } as const;
+/**
+ * The functions' timeouts, in seconds; Copy's follows from the video size cap
+ * (`copyTimeoutSeconds`). Check Status's 45 s lets one invocation watch ~30 s
+ * of the learning plan's dense window (p10 to past p90 is ~35 s at 77 s):
+ * every invocation it saves is a Wait–Check–Choice round, three transitions.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = { submit: 60, checkStatus: 45, recordFailure: 15, notify: 15 } as const;
 
 /** What the copy is sized for: the slowest download it must still finish, and its fixed costs. */
 export const COPY_TIMING = {

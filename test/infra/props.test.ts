@@ -69,10 +69,10 @@ describe('Infra: construct props', () => {
 
     // Assert: 100 MB at 1 MiB/s is 96 s, plus 60 s; 2700 s less 1323 s after the deadline
     expect(budget.steps.copyToS3.functionTimeoutSeconds).toBe(156);
-    expect(budget.pollDeadlineSeconds).toBe(1377);
+    expect(budget.pollDeadlineSeconds).toBe(1287);
     expect(propertiesOf(tuned.json, 'lambdas/workflow/copyToS3.ts').Timeout).toBe(156);
     for (const handler of ['lambdas/workflow/submit.ts', 'lambdas/workflow/checkStatus.ts']) {
-      expect(environmentOf(tuned.json, handler).FRAMEBRIDGE_POLL_DEADLINE_S, handler).toBe('1377');
+      expect(environmentOf(tuned.json, handler).FRAMEBRIDGE_POLL_DEADLINE_S, handler).toBe('1287');
     }
   });
 
@@ -158,7 +158,7 @@ describe('Infra: construct props', () => {
 
   it('refuses a workflow timeout too short for the worst case of every retry, saying what to change', () => {
     expect(build({ executionTimeout: Duration.minutes(45) })).toThrow(
-      /TransitionWorkflow: timeout 2700 s cannot hold the worst case: Submit 681 s, at least 300 s of polling, then 2131 s .* \(3112 s, 52 minutes\); raise timeout or lower maxVideoBytes\./,
+      /TransitionWorkflow: timeout 2700 s cannot hold the worst case: Submit 681 s, at least 300 s of polling, then 2221 s .* \(3202 s, 54 minutes\); raise timeout or lower maxVideoBytes\./,
     );
     expect(build({ executionTimeout: Duration.minutes(45), maxVideoBytes: 100_000_000 })).not.toThrow();
   });

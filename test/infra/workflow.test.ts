@@ -309,7 +309,7 @@ describe('Infra: workflow state machine', () => {
     const { steps } = workflowTimeBudget();
 
     expect(state('Submit Job').TimeoutSeconds).toBe(70);
-    expect(state('Check Status').TimeoutSeconds).toBe(40);
+    expect(state('Check Status').TimeoutSeconds).toBe(55);
     expect(state('Copy Video To S3').TimeoutSeconds).toBe(570);
     expect(state('Record Failure').TimeoutSeconds).toBe(25);
     expect(state('Notify').TimeoutSeconds).toBe(25);
@@ -469,8 +469,8 @@ describe('Infra: workflow functions', () => {
 
   it('gives each function exactly its environment', () => {
     const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'framebridge' };
-    // The poll deadline the time budget leaves: 55 min less 2131 s after it.
-    const pollDeadline = { FRAMEBRIDGE_POLL_DEADLINE_S: '1169' };
+    // The poll deadline the time budget leaves: 55 min less 2221 s after it.
+    const pollDeadline = { FRAMEBRIDGE_POLL_DEADLINE_S: '1079' };
     expect(environmentOf(built.json, SUBMIT)).toEqual({
       ...base,
       JOBS_TABLE_NAME: tableRef(),
@@ -514,7 +514,7 @@ describe('Infra: workflow functions', () => {
     const { steps } = workflowTimeBudget();
 
     expect(propertiesOf(built.json, SUBMIT)).toMatchObject({ Timeout: 60, MemorySize: 256 });
-    expect(propertiesOf(built.json, CHECK_STATUS)).toMatchObject({ Timeout: 30 });
+    expect(propertiesOf(built.json, CHECK_STATUS)).toMatchObject({ Timeout: 45 });
     // 500 MiB at 1 MiB/s, plus 30 s for the headers and 30 s to finish.
     expect(propertiesOf(built.json, COPY_TO_S3)).toMatchObject({ Timeout: 560, MemorySize: 512 });
     expect(propertiesOf(built.json, RECORD_FAILURE)).toMatchObject({ Timeout: 15 });

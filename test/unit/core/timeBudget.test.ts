@@ -49,11 +49,11 @@ describe('Function: workflowTimeBudget', () => {
         worstSeconds: 681,
       },
       checkStatus: {
-        functionTimeoutSeconds: 30,
-        attemptSeconds: 40,
+        functionTimeoutSeconds: 45,
+        attemptSeconds: 55,
         attempts: 6,
         waitSeconds: 135 + 126,
-        worstSeconds: 501,
+        worstSeconds: 591,
       },
       copyToS3: {
         functionTimeoutSeconds: 560,
@@ -72,16 +72,16 @@ describe('Function: workflowTimeBudget', () => {
       emitEvent: { attemptSeconds: 10, attempts: 4, waitSeconds: 1 + 2 + 4, worstSeconds: 47 },
       notify: { functionTimeoutSeconds: 15, attemptSeconds: 25, attempts: 1, waitSeconds: 126, worstSeconds: 151 },
     });
-    expect(budget.afterDeadlineSeconds).toBe(10 + 501 + 1271 + 151 + 47 + 151);
-    expect(budget.pollDeadlineSeconds).toBe(3300 - 2131);
-    expect(budget.pollWindowSeconds).toBe(1169 - 681);
+    expect(budget.afterDeadlineSeconds).toBe(10 + 591 + 1271 + 151 + 47 + 151);
+    expect(budget.pollDeadlineSeconds).toBe(3300 - 2221);
+    expect(budget.pollWindowSeconds).toBe(1079 - 681);
     expect(budgetProblems(budget)).toEqual([]);
   });
 
   it.each([
     [55 * 60, 500 * MIB],
     [45 * 60, 100_000_000],
-    [59 * 60, 700 * MIB],
+    [61 * 60, 700 * MIB],
     [40 * 60, 10 * MIB],
   ])('ends the worst case inside a %i s timeout with a %i-byte cap, failure path included', (timeout, cap) => {
     // Act
@@ -112,9 +112,9 @@ describe('Function: workflowTimeBudget', () => {
     // Act
     const problems = budgetProblems(workflowTimeBudget({ executionTimeoutSeconds: 45 * 60 }));
 
-    // Assert: 681 + 300 + 2131 = 3112 s
+    // Assert: 681 + 300 + 2221 = 3202 s
     expect(problems).toEqual([
-      expect.stringMatching(/^timeout 2700 s cannot hold the worst case: .*3112 s, 52 minutes/),
+      expect.stringMatching(/^timeout 2700 s cannot hold the worst case: .*3202 s, 54 minutes/),
     ]);
   });
 
