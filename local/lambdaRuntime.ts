@@ -4,6 +4,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { inInvocationScope } from './invocationStore';
 import { installAwsLambdaGlobal, isStreamingHandler, LocalResponseStream } from './streamingResponse';
 
 // Handler modules call `awslambda.streamifyResponse` as they load, as in Lambda.
@@ -93,7 +94,8 @@ export async function invokeLambda(
   const payload = JSON.parse(JSON.stringify(event ?? null));
   const startedAt = performance.now();
   try {
-    const result = await handler(payload, lambdaContext(functionName, timeoutMs));
+    const context = lambdaContext(functionName, timeoutMs);
+    const result = await inInvocationScope(context.awsRequestId, () => handler(payload, context));
     return result === undefined ? null : JSON.parse(JSON.stringify(result));
   } catch (error) {
     throw new LambdaFunctionError(error);
@@ -130,7 +132,8 @@ export async function invokeStreamingLambda(
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
-  const run = handler(payload, stream, lambdaContext(functionName, timeoutMs)).finally(() =>
+  const context = lambdaContext(functionName, timeoutMs);
+  const run = inInvocationScope(context.awsRequestId, () => handler(payload, stream, context)).finally(() =>
     noteUsage(functionName, startedAt),
   );
   try {
