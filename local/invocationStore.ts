@@ -12,9 +12,11 @@ import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000';
 
 // The runtime's own store, installed on the `awslambda` global where Powertools and the SDK look for it.
-const store = InvokeStore.getInstanceAsync(true);
+// Awaited here, so no importer runs before it is there: with the variable above set and no store,
+// Powertools throws 'InvokeStore is not available' on any log outside an invocation.
+const store = await InvokeStore.getInstanceAsync(true);
 
 /** Runs one invocation with its request id in scope, as Lambda's runtime does. */
-export async function inInvocationScope<T>(requestId: string, run: () => Promise<T>): Promise<T> {
-  return (await store).run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, run);
+export function inInvocationScope<T>(requestId: string, run: () => Promise<T>): Promise<T> {
+  return store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, run);
 }
