@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readAdmission } from '../lambdas/adapters/upstreamAdmission';
 import { localJobsClient, uploadExampleFrames } from '../local/clients';
 import { createLimiter } from '../local/emulator/limiter';
 import type { SegmindEmulator } from '../local/emulator/server';
@@ -199,6 +198,9 @@ function throughputFigures(options: LoadOptions, finals: JobEnd[], wallSeconds: 
 
 /** Upstream slots the admission item still holds; after every job ended, each one is a leak. */
 async function countHeldSlots(endpoints: LocalEndpoints): Promise<number> {
+  // Imported here, not at the top: handler code builds the shared logger as it loads, from
+  // POWERTOOLS_LOG_LEVEL, which the stack sets when it starts, as Lambda does before init.
+  const { readAdmission } = await import('../lambdas/adapters/upstreamAdmission');
   const doc = localJobsClient(endpoints);
   try {
     const admission = await readAdmission({ doc, tableName: endpoints.jobsTable });

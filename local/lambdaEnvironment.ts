@@ -1,5 +1,3 @@
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { logger } from '../lambdas/adapters/logger';
 import { AWS_ONLY_ENV, ENV } from '../lambdas/core/contract';
 import type { LocalTemplate } from './template';
 
@@ -74,24 +72,10 @@ export function localLambdaEnvironment(
   };
 }
 
-/**
- * Handlers run in this process and read their configuration from it, as in Lambda.
- * Lambda sets the environment before any module loads; here the shared logger may
- * already exist (the local stack imports handler code), so it takes its level again.
- */
+/** Handlers run in this process and read their configuration from it, as in Lambda. */
 export function applyEnvironment(environment: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(environment)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  const level = environment.POWERTOOLS_LOG_LEVEL?.toUpperCase();
-  if (!level) return;
-  if (!LOG_LEVELS.includes(level)) {
-    throw new RangeError(
-      `the handlers' log level (FRAMEBRIDGE_LOG_LEVEL locally) must be one of ${LOG_LEVELS.join(', ')}, got '${environment.POWERTOOLS_LOG_LEVEL}'`,
-    );
-  }
-  logger.setLogLevel(level as LogLevel);
 }
-
-const LOG_LEVELS: readonly string[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
